@@ -1,0 +1,85 @@
+# pqrnn build and test entry points. `make setup` on a fresh Debian machine
+# installs everything and runs the demo; `make test` runs the tests.
+# Bazel users: `bazel build //... && bazel test //...` (see WORKSPACE).
+
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+CXX ?= g++
+CXXFLAGS_CORE := -std=c++17 -O2 -Wall -Wextra -Werror -fPIC
+APT_PACKAGES := libflatbuffers-dev bazel-bootstrap clang libclang-rt-14-dev qemu-user g++-aarch64-linux-gnu
+
+CORE_SRCS := tflite_ops/projection/sequence_string_projection.cc
+CORE_HDRS := $(wildcard tflite_ops/projection/*.h)
+CORE_TEST_SRCS := $(wildcard tflite_ops/projection/*_test.cc)
+LIB := pqrnn/lib
+TF_OPS_SO := $(LIB)/_pqrnn_tf_ops.so
+TFLITE_OPS_SO := $(LIB)/_pqrnn_tflite_ops.so
+
+# Evaluated only by the recipes that need TensorFlow's flags.
+TF_DIR = $(shell $(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/tensorflow
+TF_CFLAGS = -isystem $(TF_DIR)/include -D_GLIBCXX_USE_CXX11_ABI=1 -DEIGEN_MAX_ALIGN_BYTES=64
+
+.PHONY: setup apt venv ops core-test core-test-aarch64 test test-fast demo bench-projection lint clean
+
+setup: apt venv ops demo
+
+apt:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages: $$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+venv:
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
+
+ops: $(TF_OPS_SO) $(TFLITE_OPS_SO)
+
+$(TF_OPS_SO): tflite_ops/tf_kernel.cc $(CORE_SRCS) $(CORE_HDRS)
+	@mkdir -p $(LIB)
+	$(CXX) $(CXXFLAGS_CORE) -shared $(TF_CFLAGS) -I. \
+	  tflite_ops/tf_kernel.cc $(CORE_SRCS) -o $@.tmp \
+	  -L$(TF_DIR) -l:libtensorflow_framework.so.2 -Wl,-rpath,'$$ORIGIN/../../tensorflow' -Wl,-rpath,$(TF_DIR) && mv $@.tmp $@
+
+# The TFLite adapter needs no TFLite headers (tflite_ops/tflite_abi.h declares
+# the ABI). MutableOpResolver::AddCustom comes from TensorFlow's
+# libtensorflow_cc.so.2, so the library also loads in a process without TF.
+$(TFLITE_OPS_SO): tflite_ops/tflite_kernel.cc tflite_ops/tflite_abi.h $(CORE_SRCS) $(CORE_HDRS)
+	@mkdir -p $(LIB)
+	$(CXX) $(CXXFLAGS_CORE) -shared -I. -DFLATBUFFERS_LOCALE_INDEPENDENT=0 \
+	  tflite_ops/tflite_kernel.cc $(CORE_SRCS) -o $@.tmp \
+	  -L$(TF_DIR) -l:libtensorflow_cc.so.2 -Wl,-rpath,'$$ORIGIN/../../tensorflow' -Wl,-rpath,$(TF_DIR) && mv $@.tmp $@
+
+build/core_test: $(CORE_TEST_SRCS) $(CORE_SRCS) $(CORE_HDRS)
+	@mkdir -p build
+	$(CXX) $(CXXFLAGS_CORE) -I. $(CORE_TEST_SRCS) $(CORE_SRCS) -o $@
+
+core-test: build/core_test
+	build/core_test tflite_ops/projection/testdata
+
+# Same golden vectors on aarch64, where plain `char` is unsigned.
+core-test-aarch64:
+	@mkdir -p build
+	aarch64-linux-gnu-g++ $(CXXFLAGS_CORE) -static -I. $(CORE_TEST_SRCS) $(CORE_SRCS) -o build/core_test_aarch64
+	qemu-aarch64 build/core_test_aarch64 tflite_ops/projection/testdata
+
+test: core-test ops
+	$(PY) -m pytest -q -n 2 tests
+
+demo: ops
+	$(PY) -m pqrnn.bin.demo
+
+bench-projection: ops
+	$(PY) -m pqrnn.bin.benchmark_projection
+
+lint:
+	$(VENV)/bin/ruff check pqrnn tests export tools
+	$(VENV)/bin/ruff format --check pqrnn tests export tools
+
+clean:
+	rm -rf build $(LIB)/*.so
