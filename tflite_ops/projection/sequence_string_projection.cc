@@ -238,10 +238,34 @@ void CodeWords(std::string_view token, int num_words, uint64_t* words) {
   }
 }
 
+namespace {
+
+// One code-word byte holds four 2-bit features; this table maps each byte
+// value to its four floats so the hot loop is one 16-byte copy per byte.
+struct ByteToFeatures {
+  float values[256][4];
+  constexpr ByteToFeatures() : values() {
+    constexpr float kTernary[4] = {0.0f, 1.0f, -1.0f, 0.0f};
+    for (int b = 0; b < 256; ++b) {
+      for (int j = 0; j < 4; ++j) values[b][j] = kTernary[(b >> (2 * j)) & 3];
+    }
+  }
+};
+constexpr ByteToFeatures kByteToFeatures;
+
+}  // namespace
+
 void FeaturesFromCodeWords(const uint64_t* words, int feature_size,
                            float* out) {
+  const int full_bytes = feature_size / 4;
+  for (int i = 0; i < full_bytes; ++i) {
+    // Byte i of the little-endian code-word stream, computed arithmetically
+    // so the result does not depend on the host's byte order.
+    const unsigned byte = (words[i >> 3] >> (8 * (i & 7))) & 0xFF;
+    std::memcpy(out + 4 * i, kByteToFeatures.values[byte], sizeof(float) * 4);
+  }
   static constexpr float kTernary[4] = {0.0f, 1.0f, -1.0f, 0.0f};
-  for (int k = 0; k < feature_size; ++k) {
+  for (int k = full_bytes * 4; k < feature_size; ++k) {
     out[k] = kTernary[(words[k >> 5] >> (2 * (k & 31))) & 3];
   }
 }

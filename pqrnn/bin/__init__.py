@@ -1,0 +1,1 @@
+"""pqrnn's command-line binaries (absl flags; `python -m pqrnn.bin.<name> --helpfull`)."""
