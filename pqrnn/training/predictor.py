@@ -1,0 +1,126 @@
+"""Restores a trained run from its workdir and predicts intents and slots."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Sequence
+
+import ml_collections
+import numpy as np
+
+import pqrnn  # noqa: F401
+import tensorflow as tf
+import tf_keras as keras
+from pqrnn import io_utils
+from pqrnn.data.example import Example
+from pqrnn.data.vocab import LabelVocab, LabelVocabs
+from pqrnn.training import experiment
+
+
+def save_vocabs(path: str, vocabs: LabelVocabs) -> None:
+    """Writes both label vocabularies atomically."""
+    io_utils.atomic_write_json(
+        path, {"intents": vocabs.intents.to_json(), "tags": vocabs.tags.to_json()}
+    )
+
+
+def load_vocabs(path: str) -> LabelVocabs:
+    data = io_utils.read_json(path)
+    return LabelVocabs(LabelVocab.from_json(data["intents"]), LabelVocab.from_json(data["tags"]))
+
+
+def load_config(workdir: str) -> ml_collections.ConfigDict:
+    """The config a run in `workdir` was trained with."""
+    path = experiment.workdir_paths(workdir)["config"]
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path} not found: is {workdir!r} a pqrnn training workdir?")
+    return ml_collections.ConfigDict(io_utils.read_json(path))
+
+
+def model_inputs(model: keras.Model, features: dict) -> dict:
+    """The subset of a pipeline's features that `model` takes."""
+    return {name: features[name] for name in model.input_names}
+
+
+@dataclasses.dataclass
+class TrainedModel:
+    """A model restored from a workdir, with what is needed to feed it."""
+
+    config: ml_collections.ConfigDict
+    model: keras.Model
+    vocabs: LabelVocabs
+    step: int
+
+    @classmethod
+    def restore(cls, workdir: str, checkpoint: str | None = None) -> TrainedModel:
+        """Rebuilds the model of `workdir` and loads its latest (or the given)
+        checkpoint; raises if there is none."""
+        config = load_config(workdir)
+        paths = experiment.workdir_paths(workdir)
+        vocabs = load_vocabs(paths["vocabs"])
+        vocabulary = ()
+        if experiment.uses_tokens(config):
+            with open(paths["vocabulary"], encoding="utf-8") as f:
+                vocabulary = f.read().split("\n")[:-1]
+        model = experiment.build_model(config, vocabs, vocabulary)
+        step = tf.Variable(0, dtype=tf.int64)
+        ckpt = tf.train.Checkpoint(model=model, step=step)
+        path = checkpoint or tf.train.latest_checkpoint(paths["checkpoints"])
+        if path is None:
+            raise FileNotFoundError(f"no checkpoint in {paths['checkpoints']}")
+        ckpt.restore(path).expect_partial()
+        return cls(config=config, model=model, vocabs=vocabs, step=int(step.numpy()))
+
+    def predict(
+        self, examples: Sequence[Example], batch_size: int = 256
+    ) -> list[tuple[str, tuple[str, ...]]]:
+        """(intent, tags) per example, tags one per example token."""
+        return predict_examples(self.config, self.model, self.vocabs, examples, batch_size)
+
+
+def predict_examples(
+    config: ml_collections.ConfigDict,
+    model: keras.Model,
+    vocabs: LabelVocabs,
+    examples: Sequence[Example],
+    batch_size: int = 256,
+    return_logits: bool = False,
+):
+    """Runs `model` over `examples` in order; returns (intent, tags) per example
+    (and, with return_logits, the raw intent and per-token slot logits)."""
+    from pqrnn.data import pipeline
+
+    if not examples:
+        return ([], []) if return_logits else []
+    dataset = experiment.make_dataset(
+        config, examples, vocabs, training=False, batch_size=batch_size
+    )
+    predict_step = tf.function(
+        lambda inputs: model(inputs, training=False), reduce_retracing=True
+    )
+    intent_ids, slot_rows, logits = [], [], []
+    for features, _ in dataset:
+        outputs = predict_step(model_inputs(model, features))
+        intent_ids.extend(np.argmax(outputs["intent"].numpy(), axis=-1))
+        lengths = features["sequence_length"].numpy()
+        slots = outputs["slots"].numpy()
+        for row, n in zip(slots, lengths, strict=True):
+            slot_rows.append(np.argmax(row[:n], axis=-1))
+            if return_logits:
+                logits.append(row[:n])
+        if return_logits:
+            logits_intent = outputs["intent"].numpy()
+            logits[-len(lengths) :] = [
+                (i, s) for i, s in zip(logits_intent, logits[-len(lengths) :], strict=True)
+            ]
+    uses_bos = config.projection.add_bos_tag and not experiment.uses_tokens(config)
+    predictions = pipeline.predictions_from_ids(
+        examples,
+        intent_ids,
+        slot_rows,
+        vocabs,
+        add_bos=uses_bos,
+        max_seq_len=config.projection.max_seq_len,
+    )
+    return (predictions, logits) if return_logits else predictions
