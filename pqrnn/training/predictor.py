@@ -99,21 +99,17 @@ def predict_examples(
     predict_step = tf.function(
         lambda inputs: model(inputs, training=False), reduce_retracing=True
     )
-    intent_ids, slot_rows, logits = [], [], []
+    intent_ids, slot_rows, intent_logits, slot_logits = [], [], [], []
     for features, _ in dataset:
         outputs = predict_step(model_inputs(model, features))
-        intent_ids.extend(np.argmax(outputs["intent"].numpy(), axis=-1))
-        lengths = features["sequence_length"].numpy()
-        slots = outputs["slots"].numpy()
-        for row, n in zip(slots, lengths, strict=True):
+        intents = outputs["intent"].numpy()
+        intent_ids.extend(np.argmax(intents, axis=-1))
+        for row, n in zip(outputs["slots"].numpy(), features["sequence_length"].numpy(), strict=True):
             slot_rows.append(np.argmax(row[:n], axis=-1))
             if return_logits:
-                logits.append(row[:n])
+                slot_logits.append(row[:n])
         if return_logits:
-            logits_intent = outputs["intent"].numpy()
-            logits[-len(lengths) :] = [
-                (i, s) for i, s in zip(logits_intent, logits[-len(lengths) :], strict=True)
-            ]
+            intent_logits.extend(intents)
     uses_bos = config.projection.add_bos_tag and not experiment.uses_tokens(config)
     predictions = pipeline.predictions_from_ids(
         examples,
@@ -123,4 +119,6 @@ def predict_examples(
         add_bos=uses_bos,
         max_seq_len=config.projection.max_seq_len,
     )
-    return (predictions, logits) if return_logits else predictions
+    if return_logits:
+        return predictions, list(zip(intent_logits, slot_logits, strict=True))
+    return predictions
