@@ -15,5 +15,6 @@ from pqrnn.configs.common import base_config
 def get_config(arg: str = "pqrnn"):
     config = base_config(arg or "pqrnn")
     config.data.dataset = "mtop"
+    config.data.drop_overlap = True  # Recommended by the data README (old annotation errors).
     config.train.update(epochs=10, batch_size=64)
     return config

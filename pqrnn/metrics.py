@@ -1,0 +1,214 @@
+"""Intent and slot metrics, per language and macro-averaged.
+
+Pure Python and NumPy (no Keras), so the same code scores a Keras model, a
+.tflite model or any other system: give it, per example, the predicted
+intent and one predicted tag per reference token (`pqrnn.data.pipeline.
+predictions_from_ids` produces that from a model's argmax outputs).
+
+Definitions:
+
+- intent accuracy: predicted intent == reference intent.
+- slot precision/recall/F1: span level, CoNLL (conlleval) semantics. A span
+  starts at "B-X", at "I-X" after "O" or after a tag of another type, and
+  at "I-X" at position 0; it ends before "O", "B-*" or a tag of another
+  type. A span is (type, start, end), end exclusive; a predicted span is
+  correct when all three equal a reference span. Tags that are not BIO
+  (e.g. "<unk>") count as "O". Counts are summed over a language's
+  examples (micro), then P = correct/predicted, R = correct/reference,
+  F1 = 2PR/(P+R), each 0 when its denominator is 0 (as conlleval).
+- exact match: the intent is correct AND the multiset of top-level
+  (slot type, slot text) pairs equals the reference's, slot text being the
+  span's tokens joined by spaces (MTOP/pQRNN's exact match; a multiset, so a
+  slot predicted once where the reference has it twice is not a match).
+
+`evaluate` returns {"per_language": {lang: metrics}, "macro": metrics}, the
+macro average being the unweighted mean over languages; `format_table`
+prints it.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+
+METRIC_NAMES = ("intent_accuracy", "slot_precision", "slot_recall", "slot_f1", "exact_match")
+
+
+class _ExampleLike(Protocol):
+    id: str
+    language: str
+    tokens: Sequence[str]
+    tags: Sequence[str]
+    intent: str
+
+
+Span = tuple[str, int, int]
+
+
+def _split_tag(tag: str) -> tuple[str, str]:
+    """("B"|"I"|"O", type); anything not "B-X"/"I-X" is ("O", "")."""
+    if len(tag) > 2 and tag[1] == "-" and tag[0] in "BI":
+        return tag[0], tag[2:]
+    return "O", ""
+
+
+def bio_spans(tags: Sequence[str]) -> list[Span]:
+    """Spans (type, start, end exclusive) of a BIO tag sequence, conlleval-style.
+
+    Example:
+      >>> bio_spans(["I-A", "I-B", "O", "B-A", "I-A"])
+      [('A', 0, 1), ('B', 1, 2), ('A', 3, 5)]
+    """
+    spans: list[Span] = []
+    start, current = -1, ""
+    for i, tag in enumerate(tags):
+        prefix, kind = _split_tag(tag)
+        continues = prefix == "I" and kind == current and start >= 0
+        if continues:
+            continue
+        if start >= 0:
+            spans.append((current, start, i))
+            start, current = -1, ""
+        if prefix != "O":
+            start, current = i, kind
+    if start >= 0:
+        spans.append((current, start, len(tags)))
+    return spans
+
+
+def slot_pairs(tokens: Sequence[str], tags: Sequence[str]) -> collections.Counter:
+    """Multiset of (slot type, slot text) of the top-level spans of `tags`."""
+    return collections.Counter(
+        (kind, " ".join(tokens[start:end])) for kind, start, end in bio_spans(tags)
+    )
+
+
+def _safe_div(a: float, b: float) -> float:
+    return a / b if b else 0.0
+
+
+def score(
+    predictions: Sequence[tuple[str, Sequence[str]]], examples: Sequence[_ExampleLike]
+) -> dict[str, float]:
+    """Metrics of `predictions` against `examples` (one language or any mix).
+
+    Args:
+      predictions: (predicted intent, predicted tags), one per example, with
+        one tag per reference token.
+      examples: the references (pqrnn.data.Example or anything with id,
+        tokens, tags and intent).
+
+    Returns:
+      {"intent_accuracy", "slot_precision", "slot_recall", "slot_f1",
+       "exact_match": float in [0, 1], "num_examples": int,
+       "num_gold_slots", "num_predicted_slots", "num_correct_slots": int}.
+
+    Raises:
+      ValueError: different numbers of predictions and examples, or a
+        prediction with a tag count different from its example's tokens.
+    """
+    if len(predictions) != len(examples):
+        raise ValueError(f"{len(predictions)} predictions for {len(examples)} examples")
+    intent_hits = exact_hits = gold_total = pred_total = correct_total = 0
+    for (pred_intent, pred_tags), example in zip(predictions, examples, strict=True):
+        if len(pred_tags) != len(example.tokens):
+            raise ValueError(
+                f"example {example.id!r}: {len(pred_tags)} predicted tags for "
+                f"{len(example.tokens)} tokens"
+            )
+        gold = set(bio_spans(example.tags))
+        pred = set(bio_spans(pred_tags))
+        gold_total += len(gold)
+        pred_total += len(pred)
+        correct_total += len(gold & pred)
+        intent_ok = pred_intent == example.intent
+        intent_hits += intent_ok
+        exact_hits += intent_ok and slot_pairs(example.tokens, pred_tags) == slot_pairs(
+            example.tokens, example.tags
+        )
+    n = len(examples)
+    precision = _safe_div(correct_total, pred_total)
+    recall = _safe_div(correct_total, gold_total)
+    return {
+        "intent_accuracy": _safe_div(intent_hits, n),
+        "slot_precision": precision,
+        "slot_recall": recall,
+        "slot_f1": _safe_div(2 * precision * recall, precision + recall),
+        "exact_match": _safe_div(exact_hits, n),
+        "num_examples": n,
+        "num_gold_slots": gold_total,
+        "num_predicted_slots": pred_total,
+        "num_correct_slots": correct_total,
+    }
+
+
+def evaluate(
+    predictions: Sequence[tuple[str, Sequence[str]]], examples: Sequence[_ExampleLike]
+) -> dict:
+    """Metrics per language (by `example.language`) and their macro average.
+
+    Returns:
+      {"per_language": {language: score(...)} in sorted language order,
+       "macro": {metric: unweighted mean over languages, "num_languages",
+                 "num_examples": total}}.
+    """
+    if len(predictions) != len(examples):
+        raise ValueError(f"{len(predictions)} predictions for {len(examples)} examples")
+    by_language: dict[str, list[int]] = collections.defaultdict(list)
+    for i, example in enumerate(examples):
+        by_language[example.language].append(i)
+    per_language = {
+        language: score([predictions[i] for i in rows], [examples[i] for i in rows])
+        for language, rows in sorted(by_language.items())
+    }
+    macro: dict[str, float | int] = {
+        name: float(np.mean([m[name] for m in per_language.values()])) if per_language else 0.0
+        for name in METRIC_NAMES
+    }
+    macro["num_languages"] = len(per_language)
+    macro["num_examples"] = len(examples)
+    return {"per_language": per_language, "macro": macro}
+
+
+def format_table(results: dict, *, digits: int = 2) -> str:
+    """A plain-text table of `evaluate`'s results, in percent: one row per
+    language and an "avg" row (the macro average).
+
+    Example:
+      lang      n  intent_acc  slot_f1  exact_match
+      de      100       95.00    80.12        60.00
+      en      120       97.50    85.00        70.83
+      avg     220       96.25    82.56        65.42
+    """
+    header = ("lang", "n", "intent_acc", "slot_f1", "exact_match")
+    rows = [
+        (
+            language,
+            str(m["num_examples"]),
+            *(f"{100 * m[k]:.{digits}f}" for k in ("intent_accuracy", "slot_f1", "exact_match")),
+        )
+        for language, m in results["per_language"].items()
+    ]
+    macro = results["macro"]
+    rows.append(
+        (
+            "avg",
+            str(macro["num_examples"]),
+            *(
+                f"{100 * macro[k]:.{digits}f}"
+                for k in ("intent_accuracy", "slot_f1", "exact_match")
+            ),
+        )
+    )
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = [
+        "  ".join(
+            cell.ljust(width) if i == 0 else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in [header, *rows]
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,129 @@
+"""Tests of pqrnn.metrics with hand-computed cases."""
+
+import pytest
+
+from pqrnn.data import Example
+from pqrnn.metrics import bio_spans, evaluate, format_table, score, slot_pairs
+
+
+@pytest.mark.parametrize(
+    "tags, spans",
+    [
+        ([], []),
+        (["O", "O"], []),
+        (["B-A"], [("A", 0, 1)]),
+        (["B-A", "I-A", "O"], [("A", 0, 2)]),
+        # I- without a preceding B- starts a span (conlleval).
+        (["I-A", "I-A"], [("A", 0, 2)]),
+        (["O", "I-A", "O"], [("A", 1, 2)]),
+        # A type switch I-A I-B ends A and starts B.
+        (["I-A", "I-B"], [("A", 0, 1), ("B", 1, 2)]),
+        (["B-A", "I-B", "I-B"], [("A", 0, 1), ("B", 1, 3)]),
+        # B- after B- or I- of the same type starts a new span.
+        (["B-A", "B-A", "I-A"], [("A", 0, 1), ("A", 1, 3)]),
+        # A span running to the end is closed (trailing span).
+        (["O", "B-A", "I-A"], [("A", 1, 3)]),
+        # Tags that are not BIO count as O.
+        (["B-A", "<unk>", "I-A", "B-"], [("A", 0, 1), ("A", 2, 3)]),
+    ],
+)
+def test_bio_spans_conll_semantics(tags, spans):
+    assert bio_spans(tags) == spans
+
+
+def test_slot_pairs_is_a_multiset_of_type_and_text():
+    tokens = ["call", "Ann", "and", "Ann", "Lee"]
+    assert slot_pairs(tokens, ["O", "B-C", "O", "B-C", "I-C"]) == {
+        ("C", "Ann"): 1,
+        ("C", "Ann Lee"): 1,
+    }
+    assert slot_pairs(tokens[:4], ["O", "B-C", "O", "B-C"]) == {("C", "Ann"): 2}
+
+
+def ex(id_, language, tokens, tags, intent):
+    return Example(id_, language, tuple(tokens.split()), tuple(tags.split()), intent)
+
+
+EXAMPLES = [
+    ex("1", "en", "fly to new york", "O O B-city I-city", "flight"),
+    ex("2", "en", "wake me at 7", "O B-who B-time I-time", "alarm"),
+    ex("3", "de", "flug nach rom", "O O B-city", "flight"),
+    ex("4", "de", "hallo", "O", "greet"),
+]
+
+
+def test_score_hand_computed():
+    predictions = [
+        # Intent right, slots exactly right: exact match.
+        ("flight", "O O B-city I-city".split()),
+        # Intent right; "who" right, "time" predicted as I-time I-time, which
+        # conlleval reads as the same span (time, 2, 4): all correct.
+        ("alarm", "O B-who I-time I-time".split()),
+        # Intent wrong, slot right: not an exact match.
+        ("alarm", "O O B-city".split()),
+        # Intent right, one spurious slot.
+        ("greet", ["B-x"]),
+    ]
+    m = score(predictions, EXAMPLES)
+    assert m["num_examples"] == 4
+    assert m["intent_accuracy"] == 3 / 4
+    assert (m["num_gold_slots"], m["num_predicted_slots"], m["num_correct_slots"]) == (4, 5, 4)
+    assert m["slot_precision"] == 4 / 5 and m["slot_recall"] == 1.0
+    assert m["slot_f1"] == pytest.approx(2 * 0.8 * 1.0 / 1.8)
+    assert m["exact_match"] == 2 / 4
+
+
+def test_exact_match_compares_type_and_text_not_positions():
+    reference = [ex("1", "en", "Ann or Ann", "B-c O O", "call")]
+    # Same (type, text) pair at another position: spans differ, exact match holds.
+    m = score([("call", ["O", "O", "B-c"])], reference)
+    assert m["exact_match"] == 1.0 and m["slot_f1"] == 0.0
+    # A duplicate slot is not an exact match (multiset).
+    assert score([("call", ["B-c", "O", "B-c"])], reference)["exact_match"] == 0.0
+
+
+def test_no_slots_anywhere_gives_zero_f1_like_conlleval():
+    m = score([("greet", ["O"])], [EXAMPLES[3]])
+    assert m["slot_f1"] == 0.0 and m["exact_match"] == 1.0
+
+
+def test_evaluate_per_language_and_macro():
+    predictions = [
+        ("flight", "O O B-city I-city".split()),
+        ("flight", "O O O O".split()),
+        ("flight", "O O B-city".split()),
+        ("greet", ["O"]),
+    ]
+    results = evaluate(predictions, EXAMPLES)
+    assert list(results["per_language"]) == ["de", "en"]
+    en, de = results["per_language"]["en"], results["per_language"]["de"]
+    assert en["intent_accuracy"] == 0.5 and de["intent_accuracy"] == 1.0
+    assert en["slot_precision"] == 1.0 and en["slot_recall"] == 1 / 3
+    assert en["slot_f1"] == pytest.approx(0.5)
+    assert de["slot_f1"] == 1.0 and de["exact_match"] == 1.0 and en["exact_match"] == 0.5
+    macro = results["macro"]
+    assert macro["intent_accuracy"] == 0.75
+    assert macro["slot_f1"] == pytest.approx(0.75)
+    assert macro["exact_match"] == 0.75
+    assert macro["num_languages"] == 2 and macro["num_examples"] == 4
+    table = format_table(results)
+    lines = table.splitlines()
+    assert lines[0].split() == ["lang", "n", "intent_acc", "slot_f1", "exact_match"]
+    assert lines[1].split() == ["de", "2", "100.00", "100.00", "100.00"]
+    assert lines[2].split() == ["en", "2", "50.00", "50.00", "50.00"]
+    assert lines[3].split() == ["avg", "4", "75.00", "75.00", "75.00"]
+
+
+def test_length_errors_name_the_example():
+    with pytest.raises(ValueError, match="example '1': 3 predicted tags for 4 tokens"):
+        score([("flight", ["O"] * 3)], EXAMPLES[:1])
+    with pytest.raises(ValueError, match="1 predictions for 2 examples"):
+        evaluate([("flight", ["O"] * 4)], EXAMPLES[:2])
+
+
+def test_metrics_do_not_import_keras():
+    import subprocess
+    import sys
+
+    code = "import sys, pqrnn.metrics; sys.exit(any(m.startswith(('tensorflow', 'keras', 'tf_keras')) for m in sys.modules))"
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
