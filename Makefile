@@ -71,8 +71,14 @@ core-test-aarch64:
 test: core-test ops
 	$(PY) -m pytest -q -n 2 tests
 
+# The README's end-to-end demo on data that ships with the code: train the
+# smoke preset (about a minute), evaluate it and predict two utterances.
+DEMO_WORKDIR ?= workdirs/demo
 demo: ops
-	$(PY) -m pqrnn.bin.demo
+	$(PY) -m pqrnn.bin.train --config=pqrnn/configs/smoke.py --workdir=$(DEMO_WORKDIR)
+	$(PY) -m pqrnn.bin.evaluate --workdir=$(DEMO_WORKDIR) --split=test
+	printf 'wake me up at 7 am tomorrow\nwie ist das wetter in berlin\n' | \
+	  $(PY) -m pqrnn.bin.predict --workdir=$(DEMO_WORKDIR)
 
 bench-projection: ops
 	$(PY) -m pqrnn.bin.benchmark_projection
