@@ -1,0 +1,129 @@
+"""End-to-end tests of the training binaries on the generated dataset."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SMOKE = os.path.join(REPO, "pqrnn", "configs", "smoke.py")
+
+
+def run(args, env=None, timeout=600):
+    return subprocess.run(
+        [sys.executable, "-m", *args],
+        cwd=REPO,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def checked(result):
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+@pytest.mark.slow
+def test_train_resume_evaluate_predict(tmp_path):
+    workdir = str(tmp_path / "run")
+    first = checked(
+        run(["pqrnn.bin.train", f"--config={SMOKE}", f"--workdir={workdir}", "--max_steps=60"])
+    )
+    assert "parameters" in first.stderr and "examples/s" in first.stderr
+    with open(os.path.join(workdir, "train_summary.json")) as f:
+        assert json.load(f)["steps"] == 60
+    # A restart without --config reads the workdir's config and resumes.
+    second = checked(run(["pqrnn.bin.train", f"--workdir={workdir}"]))
+    assert "resumed from" in second.stderr
+    with open(os.path.join(workdir, "train_summary.json")) as f:
+        summary = json.load(f)
+    assert summary["steps"] == 171  # 3 epochs of ceil(1800 / 32) steps.
+    assert summary["validation"]["macro"]["intent_accuracy"] > 0.9, summary["validation"]
+
+    result = checked(run(["pqrnn.bin.evaluate", f"--workdir={workdir}", "--split=test"]))
+    assert "exact_match" in result.stdout
+    with open(os.path.join(workdir, "metrics_test.json")) as f:
+        metrics = json.load(f)
+    assert set(metrics["per_language"]) == {"en", "de", "fr"}
+
+    predicted = checked(
+        run(
+            [
+                "pqrnn.bin.predict",
+                f"--workdir={workdir}",
+                "--text=call mom",
+                "--text=play some adele",
+            ]
+        )
+    )
+    lines = [json.loads(line) for line in predicted.stdout.splitlines()]
+    assert [line["text"] for line in lines] == ["call mom", "play some adele"]
+    assert all(
+        line["intent"] in {"create_call", "play_music", "set_alarm", "get_weather", "set_reminder"}
+        for line in lines
+    )
+
+
+@pytest.mark.slow
+def test_restart_with_a_different_config_is_refused(tmp_path):
+    workdir = str(tmp_path / "run")
+    checked(run(["pqrnn.bin.train", f"--config={SMOKE}", f"--workdir={workdir}", "--max_steps=2"]))
+    result = run(
+        [
+            "pqrnn.bin.train",
+            f"--config={SMOKE}",
+            "--config.train.batch_size=16",
+            f"--workdir={workdir}",
+        ]
+    )
+    assert result.returncode != 0
+    assert "different config" in result.stderr and "train.batch_size: 32 -> 16" in result.stderr
+
+
+def _free_ports(n):
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+@pytest.mark.slow
+def test_multi_worker_strategy_on_loopback(tmp_path):
+    workdir = str(tmp_path / "run")
+    workers = [f"127.0.0.1:{port}" for port in _free_ports(2)]
+    processes = []
+    for index in range(2):
+        tf_config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
+        processes.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "pqrnn.bin.train",
+                    f"--config={SMOKE}",
+                    f"--workdir={workdir}",
+                    "--strategy=multi_worker",
+                    "--max_steps=6",
+                ],
+                cwd=REPO,
+                env={**os.environ, "TF_CONFIG": json.dumps(tf_config)},
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
+    outputs = [p.communicate(timeout=600) for p in processes]
+    for p, (_, err) in zip(processes, outputs, strict=True):
+        assert p.returncode == 0, err[-3000:]
+    assert "step 6/6" in outputs[0][1]
+    with open(os.path.join(workdir, "train_summary.json")) as f:
+        assert json.load(f)["steps"] == 6
+    assert os.path.exists(os.path.join(workdir, "checkpoints", "checkpoint"))

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Trains and evaluates every model of docs/RESULTS.md ("Intent + slots without
+# pre-training"), one after the other, on the real data in ../shared/data.
+#   tools/run_results.sh [multiatis|mtop|all] [pqrnn bilstm transformer]
+# Workdirs go to workdirs/<dataset>_<model>; logs to workdirs/logs/. A second
+# run resumes unfinished trainings and re-evaluates.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-.venv/bin/python}
+datasets=${1:-all}
+shift || true
+models=${*:-pqrnn bilstm transformer}
+[ "$datasets" = all ] && datasets="multiatis mtop"
+mkdir -p workdirs/logs
+for dataset in $datasets; do
+  case $dataset in
+    multiatis) overrides="--config.train.batch_size=128 --config.train.epochs=12 --config.train.learning_rate=3e-3" ;;
+    mtop) overrides="--config.train.batch_size=128 --config.train.epochs=6 --config.train.learning_rate=3e-3" ;;
+    *) echo "unknown dataset $dataset" >&2; exit 2 ;;
+  esac
+  for model in $models; do
+    workdir=workdirs/${dataset}_${model}
+    log=workdirs/logs/${dataset}_${model}
+    echo "=== $(date -u +%H:%M:%S) train $dataset $model"
+    /usr/bin/time -v $PY -m pqrnn.bin.train --config=pqrnn/configs/$dataset.py:$model $overrides \
+      --workdir=$workdir > $log.train.log 2>&1
+    echo "=== $(date -u +%H:%M:%S) evaluate $dataset $model"
+    $PY -m pqrnn.bin.evaluate --workdir=$workdir --split=test > $log.test.log 2>&1
+    tail -n 12 $log.test.log
+  done
+done
