@@ -89,3 +89,6 @@ lint:
 
 clean:
 	rm -rf build $(LIB)/*.so
+
+# Sanitizer builds and fuzzing of the C++ core (issue: hostile input).
+include tools/reliability.mk

@@ -12,6 +12,11 @@ import os
 import tempfile
 from typing import Any
 
+# mkstemp creates files readable by the owner only; artifacts should get the
+# usual permissions (0666 minus the umask), as a plain open() would give.
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Writes `data` to `path` atomically, creating parent folders."""
@@ -20,6 +25,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

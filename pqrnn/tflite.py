@@ -125,8 +125,6 @@ def Interpreter(
       ValueError: not exactly one of model_path / model_content, or the model
         is not a valid TFLite flatbuffer (the message names the file).
     """
-    from ai_edge_litert.interpreter import InterpreterWithCustomOps
-
     if (model_path is None) == (model_content is None):
         raise ValueError("pass exactly one of model_path and model_content")
     registerers = custom_op_registerers()
@@ -143,7 +141,7 @@ def Interpreter(
     try:
         # Always from bytes: the bytes checked are the bytes run (a file
         # could change between the check and an mmap).
-        return InterpreterWithCustomOps(
+        return _interpreter_class()(
             custom_op_registerers=registerers,
             model_content=content,
             num_threads=num_threads,
@@ -151,6 +149,28 @@ def Interpreter(
         )
     except (ValueError, RuntimeError) as e:
         raise ValueError(f"{source}: cannot load TFLite model: {e}") from e
+
+
+@functools.cache
+def _interpreter_class():
+    """InterpreterWithCustomOps that can read zero-size outputs.
+
+    LiteRT's get_tensor() raises "Invalid tensor size." for a dynamic output
+    with no elements (a batch whose strings hold no tokens gives a projection
+    of shape [B, 0, F]); the kernel defines that shape, so return an empty
+    array of it instead.
+    """
+    import numpy as np
+    from ai_edge_litert.interpreter import InterpreterWithCustomOps
+
+    class PqrnnInterpreter(InterpreterWithCustomOps):
+        def get_tensor(self, tensor_index, subgraph_index=0):
+            details = self._get_tensor_details(tensor_index, subgraph_index)
+            if 0 in details["shape"]:
+                return np.zeros(details["shape"], dtype=details["dtype"])
+            return super().get_tensor(tensor_index, subgraph_index)
+
+    return PqrnnInterpreter
 
 
 class _BoundsCheckedBytes(bytes):
@@ -194,6 +214,15 @@ def _check_flatbuffer(content: bytes, source: str) -> None:
             f"{source}: corrupt or truncated TFLite model ({len(content)} bytes): "
             f"{type(e).__name__}: {e}"
         ) from e
+    for s, subgraph in enumerate(model.subgraphs or []):
+        for t, tensor in enumerate(subgraph.tensors or []):
+            try:
+                (tensor.name or b"").decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise ValueError(
+                    f"{source}: corrupt TFLite model: tensor {t} of subgraph {s} has a name "
+                    f"that is not UTF-8 ({e})"
+                ) from e
     for buffer in model.buffers or []:
         # Large models keep tensor data outside the flatbuffer, by offset.
         if buffer.offset and buffer.offset + buffer.size > len(content):

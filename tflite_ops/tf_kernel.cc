@@ -8,6 +8,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "tensorflow/core/framework/common_shape_fns.h"
@@ -45,11 +46,16 @@ absl::Status ReadOptions(Context* c, ProjectionOptions* options) {
       c->GetAttr("distortion_probability", &options->distortion_probability));
   TF_RETURN_IF_ERROR(c->GetAttr("lowercase", &options->lowercase));
   // int64 attrs are range-checked here so the narrowing below is exact.
-  auto in_int_range = [](int64_t v) { return v >= -(1LL << 30) && v <= (1LL << 30); };
-  if (!in_int_range(feature_size) || !in_int_range(max_seq_len) ||
-      !in_int_range(word_novelty_bits) || !in_int_range(doc_size_levels)) {
-    return absl::InvalidArgumentError(
-        std::string(kOpName) + ": an integer attribute is out of range");
+  for (const auto& [name, value] :
+       {std::pair<const char*, int64_t>{"feature_size", feature_size},
+        {"max_seq_len", max_seq_len},
+        {"word_novelty_bits", word_novelty_bits},
+        {"doc_size_levels", doc_size_levels}}) {
+    if (value < -(1LL << 30) || value > (1LL << 30)) {
+      return absl::InvalidArgumentError(std::string(kOpName) + ": " + name + "=" +
+                                        std::to_string(value) +
+                                        " is out of range (|value| <= 2^30)");
+    }
   }
   options->feature_size = static_cast<int>(feature_size);
   options->max_seq_len = static_cast<int>(max_seq_len);

@@ -47,12 +47,16 @@ def main(argv):
             config.data.root = _DATA_ROOT.value
         config.data.strict = _STRICT.value
     examples, report = experiment.load_examples(config, _SPLIT.value)
+    # Labels the model never saw cannot be predicted: count and name them
+    # (with --strict, the first one is an error).
+    unknown = trained.vocabs.count_unknown(examples, strict=_STRICT.value)
     predictions = trained.predict(examples, batch_size=_BATCH_SIZE.value)
     results = metrics.evaluate(predictions, examples)
     results["split"] = _SPLIT.value
     results["step"] = trained.step
     results["model"] = config.model.name
     results["read_report"] = report.summary()
+    results["unknown_labels"] = dict(unknown)
     print(f"\n{config.model.name} at step {trained.step}, split {_SPLIT.value}:")
     print(metrics.format_table(results))
     output = _OUTPUT.value or os.path.join(_WORKDIR.value, f"metrics_{_SPLIT.value}.json")

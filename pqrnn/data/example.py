@@ -49,6 +49,8 @@ class Example:
       tags: one tag per token: "O", "B-<slot>" or "I-<slot>".
       intent: the intent label, as written in the source (MultiATIS++
         multi-intent labels such as "atis_flight#atis_airfare" stay one label).
+      source: where the example was read, "path:line" ("" when it was not
+        read from a file); for messages only, not part of equality.
     """
 
     id: str
@@ -56,6 +58,7 @@ class Example:
     tokens: tuple[str, ...]
     tags: tuple[str, ...]
     intent: str
+    source: str = dataclasses.field(default="", compare=False, repr=False)
 
     def __post_init__(self):
         if len(self.tokens) != len(self.tags):
@@ -230,7 +233,17 @@ class IssueLog:
         self.report.add(Issue(self.path, line, kind, reason, message))
 
     def finish(self) -> None:
-        """Logs one summary line per reason for normalized and filtered rows."""
+        """Logs one summary line per reason for normalized and filtered rows.
+
+        A file with no data rows at all (empty, or a header only) is a fault
+        of the file as a whole (line 0): DataFormatError when strict, else a
+        warning; the report then reads "read 0".
+        """
+        if self.report.rows_read == 0:
+            message = "no data rows (an empty file, or a header only)"
+            if self.strict:
+                raise DataFormatError(self.path, 0, message)
+            logging.warning("%s: %s", self.path, message)
         for kind in (NORMALIZED, FILTERED):
             by_reason: dict[str, list[int]] = collections.defaultdict(list)
             for issue in self.report.issues:

@@ -247,7 +247,9 @@ def read_mtop(
             continue
         if changed:
             log.note(number, NORMALIZED, "whitespace_in_token", "tokens holding whitespace split")
-        examples.append(Example(row["id"], language, tokens_n, tags_n, row["intent"]))
+        examples.append(
+            Example(row["id"], language, tokens_n, tags_n, row["intent"], f"{path}:{number}")
+        )
         report.rows_kept += 1
     log.finish()
     return examples, report
@@ -539,7 +541,7 @@ def read_mtop_train_flat(
         if changed:
             log.note(number, NORMALIZED, "whitespace_in_token", "tokens holding whitespace split")
         row_id = row["id"] or f"train:{row['line'] or number}"
-        examples.append(Example(row_id, language, tokens_n, tags_n, intent))
+        examples.append(Example(row_id, language, tokens_n, tags_n, intent, f"{path}:{number}"))
         report.rows_kept += 1
     log.finish()
     return examples, report

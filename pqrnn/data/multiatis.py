@@ -135,6 +135,7 @@ def read_multiatis(
                 tokens=tokens_n,
                 tags=tags_n,
                 intent=intent,
+                source=f"{path}:{number}",
             )
         )
         report.rows_kept += 1

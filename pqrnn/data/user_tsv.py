@@ -132,7 +132,14 @@ def read_tsv(
                 "empty tokens dropped or tokens holding whitespace split",
             )
         examples.append(
-            Example(row_id or f"{name}:{number}", row_language, tokens_n, tags_n, intent)
+            Example(
+                row_id or f"{name}:{number}",
+                row_language,
+                tokens_n,
+                tags_n,
+                intent,
+                f"{path}:{number}",
+            )
         )
         report.rows_kept += 1
     log.finish()

@@ -17,10 +17,13 @@ predicted "<unk>" tag is read as "O" by the metrics.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import json
 import os
 from collections.abc import Iterable, Sequence
+
+from absl import logging
 
 from pqrnn.data.example import OUTSIDE, Example
 
@@ -157,6 +160,44 @@ class LabelVocabs:
     def build(cls, examples: Sequence[Example]) -> LabelVocabs:
         """Both vocabularies from training examples."""
         return cls(LabelVocab.intents_from(examples), LabelVocab.tags_from(examples))
+
+    def count_unknown(
+        self, examples: Iterable[Example], *, strict: bool = False
+    ) -> collections.Counter:
+        """Counts the examples whose labels these vocabularies do not know.
+
+        Such labels (e.g. in evaluation data) map to "<unk>" and are always
+        scored as wrong; this makes them visible. Each such example is logged
+        as a warning naming its source (file:line) or id.
+
+        Returns:
+          Counter with "unknown_intent" (examples whose intent is unknown)
+          and "unknown_tag" (examples with at least one unknown tag); empty
+          when every label is known.
+
+        Raises:
+          UnknownLabelError: the first such example, when strict.
+        """
+        counts: collections.Counter = collections.Counter()
+        for example in examples:
+            problems = []
+            if example.intent not in self.intents:
+                counts["unknown_intent"] += 1
+                problems.append(f"intent {example.intent!r}")
+            unknown_tags = sorted({t for t in example.tags if t not in self.tags})
+            if unknown_tags:
+                counts["unknown_tag"] += 1
+                problems.append(f"tag(s) {', '.join(map(repr, unknown_tags))}")
+            if problems:
+                where = example.source or f"example {example.id!r}"
+                message = (
+                    f"{where}: {' and '.join(problems)} not in the training vocabularies "
+                    "(scored as wrong)"
+                )
+                if strict:
+                    raise UnknownLabelError(message)
+                logging.warning("%s", message)
+        return counts
 
     def save(self, path: str | os.PathLike) -> None:
         """Writes both vocabularies to one JSON file."""
