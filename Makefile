@@ -80,8 +80,12 @@ demo: ops
 	printf 'wake me up at 7 am tomorrow\nwie ist das wetter in berlin\n' | \
 	  $(PY) -m pqrnn.bin.predict --workdir=$(DEMO_WORKDIR)
 
-bench-projection: ops
-	$(PY) -m pqrnn.bin.benchmark_projection
+build/projection_benchmark: tflite_ops/projection/benchmark_main.cc $(CORE_SRCS) $(CORE_HDRS)
+	@mkdir -p build
+	$(CXX) $(CXXFLAGS_CORE) -I. $< $(CORE_SRCS) -o $@
+
+bench-projection: ops build/projection_benchmark
+	$(PY) -m pqrnn.bin.benchmark_projection --core_benchmark=build/projection_benchmark
 
 lint:
 	$(VENV)/bin/ruff check pqrnn tests export tools

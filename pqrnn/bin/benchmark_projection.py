@@ -13,7 +13,9 @@ NumPy reference. The outputs of all four are checked to be identical first.
 from __future__ import annotations
 
 import json
+import os
 import statistics
+import subprocess
 import tempfile
 import time
 
@@ -39,6 +41,12 @@ flags.DEFINE_integer(
 flags.DEFINE_integer("repeats", 5, "Timed passes per implementation (median reported).")
 flags.DEFINE_string("data_root", None, "Real-data folder (default: $PQRNN_SHARED_DATA or ../shared/data).")
 flags.DEFINE_string("output_json", None, "Also write the figures here.")
+flags.DEFINE_string(
+    "core_benchmark",
+    None,
+    "Path of build/projection_benchmark (`make build/projection_benchmark`): adds a row for "
+    "the C++ core alone, without TensorFlow or TFLite around it.",
+)
 
 
 def load_utterances(num: int, data_root: str | None) -> list[str]:
@@ -149,6 +157,20 @@ def check_identical(impls, batches, feature_size: int) -> None:
                 raise AssertionError(f"{name} disagrees with the NumPy reference at F={feature_size}")
 
 
+def core_seconds(binary: str, batches, feature_size: int, repeats: int) -> float:
+    """Median seconds per pass of the C++ core alone (its own timing loop)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8") as f:
+        f.write("\n".join(t for b in batches for t in b) + "\n")
+    try:
+        out = subprocess.run(
+            [binary, f.name, str(feature_size), str(len(batches[0])), str(repeats)],
+            check=True, capture_output=True, text=True,
+        )
+    finally:
+        os.unlink(f.name)
+    return float(out.stdout)
+
+
 def main(argv):
     del argv
     utterances = load_utterances(FLAGS.num_utterances, FLAGS.data_root)
@@ -171,6 +193,10 @@ def main(argv):
             measured_utterances = sum(map(len, batches))
             measured_tokens = sum(len(t.split()) for b in batches for t in b)
             medians = measure(impls, batches, FLAGS.repeats)
+            if FLAGS.core_benchmark:
+                medians["cpp_core_alone"] = core_seconds(
+                    FLAGS.core_benchmark, batches, feature_size, FLAGS.repeats
+                )
             for name, median in medians.items():
                 r = results[f"F{feature_size}/B{batch_size}/{name}"] = {
                     "tokens_per_second": measured_tokens / median,
