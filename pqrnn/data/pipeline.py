@@ -16,7 +16,7 @@ the pipeline after batching:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -74,6 +74,7 @@ def make_dataset(
     max_seq_len: int = 0,
     include_tokens: bool = False,
     strict_labels: bool = False,
+    extra_columns: Mapping[str, Sequence[np.ndarray]] | None = None,
 ) -> tf.data.Dataset:
     """A batched dataset of (features, labels) dicts for Keras `fit`/`evaluate`.
 
@@ -99,6 +100,12 @@ def make_dataset(
         projection_fn).
       strict_labels: raise UnknownLabelError for a label missing from
         `vocabs` instead of mapping it to the "<unk>" id.
+      extra_columns: more per-example features carried through unchanged
+        (shuffled and batched with their example), e.g. a teacher's logits
+        for distillation: name -> one array per example, in example order.
+        Arrays of shape [L_i, ...] (L_i may differ) are batched to
+        [B, max L_i, ...], padded with 0. The caller aligns rows with the
+        token positions above if it needs to.
 
     Returns:
       A dataset of (features, labels):
@@ -107,6 +114,7 @@ def make_dataset(
         features["tokens"]: [B, T] string, padded with "" (token mode)
         features["text"]: [B] string, the untruncated " ".join(tokens)
         features["language"]: [B] string
+        features[name]: for each of extra_columns
         labels["intent"]: [B] int32
         labels["slots"]: [B, T] int32, -1 at BOS, EOS and padding
     """
@@ -143,6 +151,7 @@ def make_dataset(
         columns["tokens"] = tf.RaggedTensor.from_row_lengths(
             tf.constant([t for row in token_rows for t in row], tf.string), lengths
         )
+    extra_names = _add_extra_columns(columns, extra_columns or {}, len(examples))
     dataset = tf.data.Dataset.from_tensor_slices(columns)
     if shuffle:
         dataset = dataset.shuffle(len(examples), seed=seed, reshuffle_each_iteration=True)
@@ -160,6 +169,9 @@ def make_dataset(
         }
         if with_tokens:
             features["tokens"] = batch["tokens"].to_tensor(default_value="")
+        for name, key in extra_names.items():
+            value = batch[key]
+            features[name] = value.to_tensor() if isinstance(value, tf.RaggedTensor) else value
         if projection_fn is not None:
             projection, sequence_length = projection_fn(batch["text"])
             check = tf.debugging.assert_equal(
@@ -182,6 +194,31 @@ def make_dataset(
 
     dataset = dataset.map(to_features_and_labels, num_parallel_calls=tf.data.AUTOTUNE)
     return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+_FEATURE_NAMES = ("projection", "sequence_length", "tokens", "text", "language")
+
+
+def _add_extra_columns(columns: dict, extra_columns: Mapping, num_examples: int) -> dict:
+    """Adds `extra_columns` to `columns` (under private keys); returns name -> key."""
+    names = {}
+    for name, rows in extra_columns.items():
+        if name in _FEATURE_NAMES:
+            raise ValueError(f"extra column {name!r} would replace the pipeline's own feature")
+        if len(rows) != num_examples:
+            raise ValueError(
+                f"extra column {name!r} has {len(rows)} rows for {num_examples} examples"
+            )
+        arrays = [np.asarray(row) for row in rows]
+        key = f"extra:{name}"
+        if all(a.shape == arrays[0].shape for a in arrays):
+            columns[key] = tf.constant(np.stack(arrays))
+        else:
+            columns[key] = tf.RaggedTensor.from_row_lengths(
+                np.concatenate(arrays), [len(a) for a in arrays]
+            )
+        names[name] = key
+    return names
 
 
 def make_token_dataset(

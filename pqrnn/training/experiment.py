@@ -23,7 +23,7 @@ from pqrnn.data.example import Example, ReadReport
 from pqrnn.data.user_tsv import read_tsv
 from pqrnn.data.vocab import LabelVocabs
 
-TOKEN_MODELS = ("bilstm", "transformer")
+TOKEN_MODELS = ("bilstm", "transformer", "char_bilstm")
 
 
 def languages(config: ml_collections.ConfigDict) -> tuple[str, ...]:
@@ -146,6 +146,15 @@ def build_model(
             vocabs.intents.size,
             vocabs.tags.size,
         )
+    if name == "char_bilstm":  # A distillation teacher (pqrnn/configs/teacher.py).
+        from pqrnn.distill import char_bilstm
+
+        return char_bilstm.build_char_bilstm_model(
+            char_bilstm.CharBiLSTMConfig.from_dict(config.model.char_bilstm.to_dict()),
+            vocabulary,
+            vocabs.intents.size,
+            vocabs.tags.size,
+        )
     raise ValueError(f"unknown model {name!r}")
 
 
@@ -157,11 +166,13 @@ def make_dataset(
     training: bool,
     batch_size: int | None = None,
     epoch: int = 0,
+    extra_columns: dict | None = None,
 ) -> tf.data.Dataset:
     """(features, labels) batches for the experiment's model.
 
     Training batches are shuffled with a seed derived from the epoch, so a
-    resumed run sees the same order as an uninterrupted one.
+    resumed run sees the same order as an uninterrupted one. `extra_columns`
+    go to `pipeline.make_dataset` (distillation passes teacher logits).
     """
     from pqrnn.data import pipeline
 
@@ -174,6 +185,7 @@ def make_dataset(
         add_bos=p.add_bos_tag if not uses_tokens(config) else False,
         add_eos=p.add_eos_tag if not uses_tokens(config) else False,
         max_seq_len=p.max_seq_len,
+        extra_columns=extra_columns,
     )
     if uses_tokens(config):
         dataset = pipeline.make_token_dataset(examples, vocabs, **common)

@@ -25,7 +25,7 @@ import json
 import math
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import ml_collections
 from absl import logging
@@ -34,6 +34,7 @@ import pqrnn  # noqa: F401
 import tensorflow as tf
 import tf_keras as keras
 from pqrnn import io_utils, metrics, models
+from pqrnn.data.example import Example, ReadReport
 from pqrnn.data.vocab import LabelVocabs
 from pqrnn.training import experiment, predictor
 
@@ -170,6 +171,8 @@ def train(
     max_steps: int = 0,
     loss_fn: Callable | None = None,
     extra_checkpoint_objects: dict | None = None,
+    train_examples: Sequence[Example] | None = None,
+    make_train_dataset: Callable | None = None,
 ) -> dict:
     """Trains (or resumes) the experiment in `workdir`; returns the summary.
 
@@ -182,6 +185,13 @@ def train(
       loss_fn: replaces `joint_loss` (distillation passes its own); called
         as loss_fn(outputs, labels, features, global_batch_size, num_replicas).
       extra_checkpoint_objects: more trackables to checkpoint.
+      train_examples: replaces the config's training split (distillation
+        trains on a teacher's transfer set). The vocabularies are still
+        built from them unless workdir/vocabs.json already exists.
+      make_train_dataset: replaces `experiment.make_dataset` for training
+        batches: called as make_train_dataset(examples, vocabs, epoch), it
+        must be deterministic given `epoch` (resuming relies on it) and may
+        add features for `loss_fn` (distillation adds teacher logits).
     """
     dist = make_strategy(strategy)
     is_chief = _is_chief(dist)
@@ -189,7 +199,18 @@ def train(
     os.makedirs(workdir, exist_ok=True)
     _check_or_write_config(config, paths["config"], is_chief)
 
-    train_examples, train_report = experiment.load_examples(config, "train")
+    if train_examples is None:
+        train_examples, train_report = experiment.load_examples(config, "train")
+    else:
+        train_examples = list(train_examples)
+        train_report = ReadReport(
+            paths=["<given>"], rows_read=len(train_examples), rows_kept=len(train_examples)
+        )
+    if make_train_dataset is None:
+
+        def make_train_dataset(examples, vocabs, epoch):
+            return experiment.make_dataset(config, examples, vocabs, training=True, epoch=epoch)
+
     validation_examples, validation_report = experiment.load_examples(config, "validation")
     if os.path.exists(paths["vocabs"]):
         vocabs = predictor.load_vocabs(paths["vocabs"])
@@ -264,9 +285,7 @@ def train(
     if num_replicas == 1 and not isinstance(dist, tf.distribute.MultiWorkerMirroredStrategy):
         # Batches differ in length T and the last one in size B: trace once
         # with both dimensions unknown instead of once per shape.
-        spec = experiment.make_dataset(
-            config, train_examples[:1], vocabs, training=True
-        ).element_spec
+        spec = make_train_dataset(train_examples[:1], vocabs, 0).element_spec
         train_step = tf.function(distributed_step, input_signature=_relax(spec))
     else:
         train_step = tf.function(distributed_step, reduce_retracing=True)
@@ -293,7 +312,7 @@ def train(
     validation = None
     while step < total_steps:
         epoch = step // steps_per_epoch
-        dataset = experiment.make_dataset(config, train_examples, vocabs, training=True, epoch=epoch)
+        dataset = make_train_dataset(train_examples, vocabs, epoch)
         seen = step - epoch * steps_per_epoch
         if seen:
             logging.info("epoch %d: skipping %d batches already trained on", epoch + 1, seen)

@@ -1,0 +1,155 @@
+"""Trains a teacher, scores it and writes its logits: what `pqrnn.bin.teacher` runs.
+
+Steps, each skipped when its output is already complete (so a rerun with the
+same workdir resumes):
+  1. train the teacher (config.teacher.kind: char_bilstm members through
+     pqrnn's trainer, or BERT fine-tuned with KerasHub in <workdir>/bert);
+  2. score it on config.teacher.eval_splits -> <workdir>/teacher_metrics_<split>.json;
+  3. write its logits for the training set -> <workdir>/logits/train.tfrecord;
+  4. augment the training set (config.teacher.augment) and write the
+     teacher's logits for it -> <workdir>/logits/augmented.tfrecord.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+
+import ml_collections
+from absl import logging
+
+import pqrnn  # noqa: F401
+from pqrnn import io_utils, metrics
+from pqrnn.data.vocab import LabelVocabs
+from pqrnn.distill import augment, labelling, logits_io
+from pqrnn.training import experiment, predictor, trainer
+
+
+def _member_workdirs(config, workdir: str) -> list[str]:
+    n = config.teacher.ensemble_size
+    if n < 1:
+        raise ValueError(f"teacher.ensemble_size must be >= 1, got {n}")
+    return [workdir] if n == 1 else [os.path.join(workdir, f"member_{i}") for i in range(n)]
+
+
+def _finished(config, workdir: str, num_examples: int, max_steps: int) -> bool:
+    path = experiment.workdir_paths(workdir)["summary"]
+    if not os.path.exists(path):
+        return False
+    target = config.train.epochs * math.ceil(num_examples / config.train.batch_size)
+    if max_steps:
+        target = min(target, max_steps)
+    return io_utils.read_json(path).get("steps", 0) >= target
+
+
+def train_teacher(config, workdir: str, train_examples, vocabs: LabelVocabs, max_steps: int = 0):
+    """Trains (or resumes, or just restores) the teacher; returns a labelling.Teacher."""
+    kind = config.teacher.kind
+    if kind == "bert":
+        from pqrnn.distill import bert_teacher
+
+        return bert_teacher.fine_tune(config, os.path.join(workdir, "bert"), train_examples, vocabs)
+    if kind != "char_bilstm":
+        raise ValueError(f"teacher.kind={kind!r}; expected char_bilstm or bert")
+    members = _member_workdirs(config, workdir)
+    for member in members:
+        paths = experiment.workdir_paths(member)
+        os.makedirs(member, exist_ok=True)
+        if not os.path.exists(paths["vocabs"]):  # One label vocabulary for every member.
+            predictor.save_vocabs(paths["vocabs"], vocabs)
+        if _finished(config, member, len(train_examples), max_steps):
+            logging.info("%s: trained, not training it again", member)
+            continue
+        trainer.train(config, member, max_steps=max_steps)
+    return labelling.PqrnnTeacher(members, batch_size=config.teacher.label_batch_size)
+
+
+def _write_once(path: str, teacher, examples, metadata: dict, compression: str) -> None:
+    header = logits_io.header_path(path)
+    if os.path.exists(header) and io_utils.read_json(header).get("metadata") == metadata:
+        logging.info("%s is complete, not writing it again", path)
+        return
+    count = labelling.write_logits(
+        path, teacher, examples, metadata=metadata, compression=compression
+    )
+    logging.info("wrote %d records to %s", count, path)
+
+
+def run_teacher(
+    config: ml_collections.ConfigDict,
+    workdir: str,
+    max_steps: int = 0,
+    augment_amount: float | None = None,
+    skip_eval: bool = False,
+) -> dict[str, str]:
+    """Steps 1-4 of the module docstring; returns the logits files written."""
+    os.makedirs(workdir, exist_ok=True)
+    io_utils.atomic_write_json(
+        os.path.join(workdir, "teacher_config.json"), json.loads(config.to_json())
+    )
+    train_examples, _ = experiment.load_examples(config, "train")
+    vocabs_path = os.path.join(workdir, "vocabs.json")
+    vocabs = (
+        predictor.load_vocabs(vocabs_path)
+        if os.path.exists(vocabs_path)
+        else LabelVocabs.build(train_examples)
+    )
+    predictor.save_vocabs(vocabs_path, vocabs)
+    teacher = train_teacher(config, workdir, train_examples, vocabs, max_steps)
+
+    if not skip_eval:
+        for split in filter(None, config.teacher.eval_splits.split(",")):
+            examples, _ = experiment.load_examples(config, split)
+            results = labelling.evaluate(teacher, examples)
+            results.update(split=split, model=f"teacher {teacher.description}")
+            print(f"\nteacher ({config.teacher.kind}), split {split}:")
+            print(metrics.format_table(results))
+            io_utils.atomic_write_json(
+                os.path.join(workdir, f"teacher_metrics_{split}.json"), results
+            )
+
+    t = config.teacher
+    base = {"teacher": teacher.description, "dataset": config.data.dataset}
+    logits_dir = os.path.join(workdir, "logits")
+    written = {"train": os.path.join(logits_dir, "train.tfrecord")}
+    _write_once(
+        written["train"],
+        teacher,
+        train_examples,
+        base | {"split": "train", "num_examples": len(train_examples)},
+        t.compression,
+    )
+    amount = t.augment.amount if augment_amount is None else augment_amount
+    if amount > 0:
+        augment_config = augment.AugmentConfig(
+            amount=amount,
+            methods=tuple(m.strip() for m in t.augment.methods.split(",") if m.strip()),
+            dropout_rate=t.augment.dropout_rate,
+            replace_rate=t.augment.replace_rate,
+            seed=t.augment.seed,
+        )
+        augmented = augment.augment(train_examples, augment_config)
+        counts = {m: sum(a.method == m for a in augmented) for m in augment.METHODS}
+        logging.info("augmented %d utterances: %s", len(augmented), counts)
+        written["augmented"] = os.path.join(logits_dir, "augmented.tfrecord")
+        _write_once(
+            written["augmented"],
+            teacher,
+            augmented,
+            base
+            | {
+                "split": "augmented",
+                "augment": {
+                    "amount": amount,
+                    "methods": list(augment_config.methods),
+                    "dropout_rate": augment_config.dropout_rate,
+                    "replace_rate": augment_config.replace_rate,
+                    "seed": augment_config.seed,
+                },
+                "num_examples": len(augmented),
+                "per_method": counts,
+            },
+            t.compression,
+        )
+    return written

@@ -1,0 +1,59 @@
+"""End to end on the generated data: teacher -> logits -> augmented logits ->
+distilled student (resumed) -> evaluation. Tiny sizes and a few steps."""
+
+import json
+import os
+
+import pytest
+
+import pqrnn  # noqa: F401
+from pqrnn.configs import distill as distill_config
+from pqrnn.configs import teacher as teacher_config
+from pqrnn.distill import logits_io
+from pqrnn.distill.student import distill
+from pqrnn.distill.teacher import run_teacher
+from pqrnn.training import predictor
+
+
+def tiny_teacher_config():
+    config = teacher_config.get_config("smoke")
+    config.data.languages = "en"
+    config.model.char_bilstm.update(word_dim=8, char_dim=4, char_filters=4, lstm_units=8)
+    config.train.update(batch_size=64, log_every=2)
+    return config
+
+
+@pytest.mark.slow
+def test_teacher_then_distill_then_resume(tmp_path):
+    teacher_dir = str(tmp_path / "teacher")
+    written = run_teacher(tiny_teacher_config(), teacher_dir, max_steps=3, augment_amount=0.25)
+    train = logits_io.read_logits(written["train"])
+    augmented = logits_io.read_logits(written["augmented"])
+    assert len(train) == 600 and len(augmented) == 150
+    assert all(r.has_labels for r in augmented.records)
+    assert all(r.source_id and "~aug" in r.id for r in augmented.records)
+    assert augmented.header.metadata["augment"]["amount"] == 0.25
+    with open(os.path.join(teacher_dir, "teacher_metrics_validation.json")) as f:
+        assert json.load(f)["macro"]["num_examples"] == 150
+    # Running it again trains nothing and rewrites nothing.
+    mtime = os.path.getmtime(written["augmented"])
+    run_teacher(
+        tiny_teacher_config(), teacher_dir, max_steps=3, augment_amount=0.25, skip_eval=True
+    )
+    assert os.path.getmtime(written["augmented"]) == mtime
+
+    config = distill_config.get_config("smoke")
+    config.data.languages = "en"
+    config.projection.update(add_bos_tag=True, add_eos_tag=True)  # Rows must skip BOS/EOS.
+    config.train.update(batch_size=64, log_every=2, checkpoint_every=2)
+    config.distill.update(
+        teacher_logits=written["train"], augmented_logits=written["augmented"], alpha=0.3
+    )
+    student_dir = str(tmp_path / "student")
+    first = distill(config, student_dir, max_steps=2)
+    assert first["steps"] == 2 and first["train_examples"] == 750
+    second = distill(config, student_dir, max_steps=4)
+    assert second["steps"] == 4
+    trained = predictor.TrainedModel.restore(student_dir)
+    assert trained.step == 4 and trained.config.distill.alpha == 0.3
+    assert second["validation"]["macro"]["num_examples"] == 150

@@ -1,0 +1,113 @@
+"""Joining teacher logits to the training set, and the batches the student sees."""
+
+import numpy as np
+import pytest
+
+import pqrnn  # noqa: F401
+from pqrnn.configs import distill as distill_config
+from pqrnn.data.example import Example
+from pqrnn.data.pipeline import make_token_dataset
+from pqrnn.data.vocab import LabelVocabs
+from pqrnn.distill import logits_io
+from pqrnn.distill.losses import TEACHER_INTENT, TEACHER_SLOTS
+from pqrnn.distill.transfer_set import load_transfer_set, scale_logits
+
+TRAIN = [
+    Example("1", "en", ("call", "bob"), ("O", "B-contact"), "call"),
+    Example("1", "de", ("ruf", "bob", "an"), ("O", "B-contact", "O"), "call"),
+    Example("2", "en", ("play", "jazz", "now"), ("O", "B-genre", "O"), "play"),
+]
+VOCABS = LabelVocabs.build(TRAIN)
+
+
+def teacher_rows(example, offset=0.0):
+    """Distinct, recognisable logits: row i of token i is i + offset in every column."""
+    intent = np.full(VOCABS.intents.size, offset, np.float32)
+    slots = np.repeat(
+        np.arange(len(example.tokens), dtype=np.float32)[:, None] + offset + 1, VOCABS.tags.size, 1
+    )
+    return intent, slots
+
+
+def write(path, examples, labels=True):
+    with logits_io.LogitsWriter(path, VOCABS.intents.labels, VOCABS.tags.labels) as writer:
+        for example in examples:
+            writer.write_example(example, *teacher_rows(example), with_labels=labels)
+    return path
+
+
+def config_for(tmp_path, **distill):
+    config = distill_config.get_config("smoke")
+    config.distill.teacher_logits = write(str(tmp_path / "train.tfrecord"), TRAIN)
+    config.distill.augmented_logits = ""
+    config.distill.update(distill)
+    return config
+
+
+def test_rows_are_aligned_with_bos_and_eos(tmp_path):
+    config = config_for(tmp_path)
+    config.projection.update(add_bos_tag=True, add_eos_tag=True, max_seq_len=2)
+    transfer = load_transfer_set(config, VOCABS, TRAIN)
+    assert transfer.examples == TRAIN and transfer.num_augmented == 0
+    rows = transfer.slot_logits["de", "1"]
+    # [BOS] ruf bob [EOS]: the third token is cut by max_seq_len=2.
+    assert rows[:, 0].tolist() == [0.0, 1.0, 2.0, 0.0]
+    features, labels = next(iter(transfer.make_dataset(TRAIN, VOCABS, epoch=0)))
+    assert features[TEACHER_SLOTS].shape[:2] == labels["slots"].shape
+    assert features[TEACHER_INTENT].shape == (3, VOCABS.intents.size)
+    # Teacher rows sit exactly at the labelled positions.
+    labelled = labels["slots"].numpy() >= 0
+    assert np.all((features[TEACHER_SLOTS].numpy()[..., 0] > 0) == labelled)
+
+
+def test_missing_logits_and_other_tokens_are_errors(tmp_path):
+    config = config_for(tmp_path)
+    config.distill.teacher_logits = write(str(tmp_path / "part.tfrecord"), TRAIN[:2])
+    with pytest.raises(ValueError, match=r"1 of 3 training examples have no teacher logits"):
+        load_transfer_set(config, VOCABS, TRAIN)
+    other = [TRAIN[0], TRAIN[1], Example("2", "en", ("play", "rock", "now"), TRAIN[2].tags, "play")]
+    config.distill.teacher_logits = write(str(tmp_path / "other.tfrecord"), other)
+    with pytest.raises(ValueError, match="other tokens"):
+        load_transfer_set(config, VOCABS, TRAIN)
+
+
+def test_augmented_amount_only_and_teacher_labels(tmp_path):
+    augmented = [
+        Example(f"a{i}", "en", ("play", "jazz"), ("O", "B-genre"), "play") for i in range(4)
+    ]
+    path = write(str(tmp_path / "aug.tfrecord"), augmented, labels=False)
+    config = config_for(tmp_path, augmented_logits=path, augmented_amount=1.0)
+    transfer = load_transfer_set(config, VOCABS, TRAIN)
+    assert (transfer.num_original, transfer.num_augmented) == (3, 3)  # round(1.0 * 3)
+    config.distill.update(augmented_only=True, augmented_amount=-1.0)
+    transfer = load_transfer_set(config, VOCABS, TRAIN)
+    assert (transfer.num_original, transfer.num_augmented) == (0, 4)
+    # No labels in the file: the teacher's argmax (all columns tie -> the first).
+    assert transfer.examples[0].intent == VOCABS.intents.labels[0]
+    assert transfer.examples[0].tags == ("O", "O")
+
+
+def test_scale_logits():
+    x = np.array([[1.0, 2.0, 3.0]])
+    assert scale_logits(x, 2.0).tolist() == [[2.0, 4.0, 6.0]]
+    z = scale_logits(x, 1.0, "standardize")
+    np.testing.assert_allclose([z.mean(), z.std()], [0.0, 1.0], atol=1e-6)
+    with pytest.raises(ValueError, match="norm"):
+        scale_logits(x, 1.0, "softmax")
+
+
+def test_pipeline_extra_columns():
+    columns = {
+        "per_example": [np.array([i, i], np.float32) for i in range(3)],
+        "per_token": [np.ones([len(e.tokens), 2], np.float32) for e in TRAIN],
+    }
+    features, labels = next(
+        iter(make_token_dataset(TRAIN, VOCABS, batch_size=3, extra_columns=columns))
+    )
+    assert features["per_example"].numpy()[:, 0].tolist() == [0, 1, 2]
+    assert features["per_token"].shape == (3, 3, 2)
+    assert features["per_token"].numpy()[0, :, 0].tolist() == [1, 1, 0]  # Padded with 0.
+    with pytest.raises(ValueError, match="2 rows for 3 examples"):
+        make_token_dataset(TRAIN, VOCABS, batch_size=3, extra_columns={"x": [1, 2]})
+    with pytest.raises(ValueError, match="replace the pipeline's own"):
+        make_token_dataset(TRAIN, VOCABS, batch_size=3, extra_columns={"text": [1, 2, 3]})
