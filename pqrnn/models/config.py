@@ -53,8 +53,10 @@ class PQRNNConfig:
     budget. We keep that depth (3 layers), halve the state to 64 and narrow
     the bottleneck to 96, which lands at 489,830 parameters with MTOP
     English's 113 intents and 149 slot tags and a 582 KB int8 file (see the
-    module docstring). Zoneout 0.1 is the QRNN paper's language-model value;
-    dropout 0.1 is a common default for models this size.
+    module docstring). Zoneout and dropout default to 0: at this size pQRNN
+    underfits, and on MultiATIS++ English zoneout 0.1 + dropout 0.1 cost 12.3
+    exact-match points (49.8 -> 62.2 without them; docs/RESULTS.md,
+    tools/ablate_pqrnn_en.sh). Set them for larger models.
 
     Fields:
       feature_size: int, F of the projection (SequenceStringProjection's
@@ -79,8 +81,8 @@ class PQRNNConfig:
     qrnn_state: int = 64
     num_layers: int = 3
     kernel_width: int = 3
-    zoneout: float = 0.1
-    dropout: float = 0.1
+    zoneout: float = 0.0
+    dropout: float = 0.0
     bottleneck_activation: str = "relu"
     merge_mode: str = "concat"
 
