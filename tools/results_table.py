@@ -1,6 +1,7 @@
 """Prints the markdown tables of docs/RESULTS.md from training workdirs.
 
     .venv/bin/python tools/results_table.py multiatis   # workdirs/multiatis_{pqrnn,bilstm,transformer}
+    .venv/bin/python tools/results_table.py multiatis pqrnn pqrnn_reg01 bilstm   # chosen runs
 
 Reads each workdir's metrics_test.json (pqrnn.bin.evaluate) and
 train_summary.json (pqrnn.bin.train); prints one table per metric (languages
@@ -15,9 +16,9 @@ MODELS = ("pqrnn", "bilstm", "transformer")
 METRICS = (("exact_match", "Exact match"), ("intent_accuracy", "Intent accuracy"), ("slot_f1", "Slot F1"))
 
 
-def main(dataset: str, root: str = "workdirs") -> None:
+def main(dataset: str, *models: str, root: str = "workdirs") -> None:
     runs = {}
-    for model in MODELS:
+    for model in models or MODELS:
         workdir = pathlib.Path(root) / f"{dataset}_{model}"
         metrics_file = workdir / "metrics_test.json"
         if metrics_file.exists():
