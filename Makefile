@@ -9,8 +9,9 @@ CXX ?= g++
 CXXFLAGS_CORE := -std=c++17 -O2 -Wall -Wextra -Werror -fPIC
 APT_PACKAGES := libflatbuffers-dev bazel-bootstrap clang libclang-rt-14-dev qemu-user g++-aarch64-linux-gnu
 
-CORE_SRCS := tflite_ops/projection/sequence_string_projection.cc
-CORE_HDRS := $(wildcard tflite_ops/projection/*.h)
+# The plain C++ cores (no TensorFlow): the projection and QRNN fo-pooling.
+CORE_SRCS := tflite_ops/projection/sequence_string_projection.cc tflite_ops/qrnn/qrnn_pooling.cc
+CORE_HDRS := $(wildcard tflite_ops/projection/*.h) tflite_ops/qrnn/qrnn_pooling.h
 CORE_TEST_SRCS := $(wildcard tflite_ops/projection/*_test.cc)
 LIB := pqrnn/lib
 TF_OPS_SO := $(LIB)/_pqrnn_tf_ops.so
@@ -40,27 +41,32 @@ venv:
 
 ops: $(TF_OPS_SO) $(TFLITE_OPS_SO)
 
-$(TF_OPS_SO): tflite_ops/tf_kernel.cc $(CORE_SRCS) $(CORE_HDRS)
+$(TF_OPS_SO): Makefile tflite_ops/tf_kernel.cc tflite_ops/qrnn_tf_kernel.cc $(CORE_SRCS) $(CORE_HDRS)
 	@mkdir -p $(LIB)
 	$(CXX) $(CXXFLAGS_CORE) -shared $(TF_CFLAGS) -I. \
-	  tflite_ops/tf_kernel.cc $(CORE_SRCS) -o $@.tmp \
+	  tflite_ops/tf_kernel.cc tflite_ops/qrnn_tf_kernel.cc $(CORE_SRCS) -o $@.tmp \
 	  -L$(TF_DIR) -l:libtensorflow_framework.so.2 -Wl,-rpath,'$$ORIGIN/../../tensorflow' -Wl,-rpath,$(TF_DIR) && mv $@.tmp $@
 
 # The TFLite adapter needs no TFLite headers (tflite_ops/tflite_abi.h declares
 # the ABI). MutableOpResolver::AddCustom comes from TensorFlow's
 # libtensorflow_cc.so.2, so the library also loads in a process without TF.
-$(TFLITE_OPS_SO): tflite_ops/tflite_kernel.cc tflite_ops/tflite_abi.h $(CORE_SRCS) $(CORE_HDRS)
+$(TFLITE_OPS_SO): Makefile tflite_ops/tflite_kernel.cc tflite_ops/qrnn_tflite_kernel.cc tflite_ops/qrnn_tflite_kernel.h tflite_ops/tflite_abi.h $(CORE_SRCS) $(CORE_HDRS)
 	@mkdir -p $(LIB)
 	$(CXX) $(CXXFLAGS_CORE) -shared -I. -DFLATBUFFERS_LOCALE_INDEPENDENT=0 \
-	  tflite_ops/tflite_kernel.cc $(CORE_SRCS) -o $@.tmp \
+	  tflite_ops/tflite_kernel.cc tflite_ops/qrnn_tflite_kernel.cc $(CORE_SRCS) -o $@.tmp \
 	  -L$(TF_DIR) -l:libtensorflow_cc.so.2 -Wl,-rpath,'$$ORIGIN/../../tensorflow' -Wl,-rpath,$(TF_DIR) && mv $@.tmp $@
 
 build/core_test: $(CORE_TEST_SRCS) $(CORE_SRCS) $(CORE_HDRS)
 	@mkdir -p build
 	$(CXX) $(CXXFLAGS_CORE) -I. $(CORE_TEST_SRCS) $(CORE_SRCS) -o $@
 
-core-test: build/core_test
+build/qrnn_core_test: tflite_ops/qrnn/qrnn_pooling_test.cc $(CORE_SRCS) $(CORE_HDRS)
+	@mkdir -p build
+	$(CXX) $(CXXFLAGS_CORE) -I. tflite_ops/qrnn/qrnn_pooling_test.cc $(CORE_SRCS) -o $@
+
+core-test: build/core_test build/qrnn_core_test
 	build/core_test tflite_ops/projection/testdata
+	build/qrnn_core_test .
 
 # Same golden vectors on aarch64, where plain `char` is unsigned.
 core-test-aarch64:

@@ -109,3 +109,67 @@ def sequence_string_projection(
         seed=seed,
         name=name,
     )
+
+
+QRNN_POOLING_OP_NAME = "PQRNN>QRNNPooling"
+
+
+def qrnn_pooling(
+    gates,
+    sequence_length,
+    direction: str = "bidirectional",
+    merge_mode: str = "concat",
+    backward_offset: int = 0,
+    name: str | None = None,
+) -> tf.Tensor:
+    """fo-pooling of a QRNN layer, in one C++ kernel (differentiable).
+
+    The recurrence of `pqrnn.layers.QRNN` after its convolution: with gates
+    [B, Tg, G] laid out [direction][z, f, o][unit], for every real step
+    z = tanh(Z), f = sigmoid(F), o = sigmoid(O), c_t = f c_{t-1} + (1 - f) z
+    and h_t = o c_t; forward left to right from gate row t, backward right to
+    left from gate row t + backward_offset; rows at or past sequence_length
+    are 0. tflite_ops/qrnn/qrnn_pooling.h has the contract. The TFLite
+    converter carries it into `.tflite` files as the custom op
+    "PQRNN>QRNNPooling" (register it with `pqrnn.tflite.Interpreter`).
+
+    Args:
+      gates: float32 [B, Tg, G], G = directions * 3 * units.
+      sequence_length: int32 [B], real steps per example.
+      direction: "forward", "backward" or "bidirectional".
+      merge_mode: "concat" (output 2 * units) or "sum" (units) of a
+        bidirectional layer's directions.
+      backward_offset: rows between a step's forward and backward gates
+        (bidirectional only; kernel_width - 1 for pqrnn.layers.QRNN).
+      name: op name.
+
+    Returns:
+      float32 [B, Tg - backward_offset, O] hidden states.
+
+    Example:
+    >>> gates = tf.random.normal([2, 6, 2 * 3 * 4])
+    >>> qrnn_pooling(gates, [4, 2], backward_offset=2).shape
+    TensorShape([2, 4, 8])
+    """
+    return load_tf_ops().pqrnn_qrnn_pooling(
+        gates=tf.convert_to_tensor(gates, tf.float32),
+        sequence_length=tf.cast(sequence_length, tf.int32),
+        direction=direction,
+        merge_mode=merge_mode,
+        backward_offset=backward_offset,
+        name=name,
+    )
+
+
+@tf.RegisterGradient(QRNN_POOLING_OP_NAME)
+def _qrnn_pooling_grad(op, grad_output):
+    gates, sequence_length = op.inputs
+    grad_gates = load_tf_ops().pqrnn_qrnn_pooling_grad(
+        gates=gates,
+        sequence_length=sequence_length,
+        grad_output=grad_output,
+        direction=op.get_attr("direction"),
+        merge_mode=op.get_attr("merge_mode"),
+        backward_offset=op.get_attr("backward_offset"),
+    )
+    return grad_gates, None

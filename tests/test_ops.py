@@ -24,7 +24,11 @@ def test_check_values_from_contract():
 
 
 def test_op_is_registered_under_namespace():
-    assert ops.tf_op_names() == ["PQRNN>SequenceStringProjection"]
+    assert ops.tf_op_names() == [
+        "PQRNN>QRNNPooling",
+        "PQRNN>QRNNPoolingGrad",
+        "PQRNN>SequenceStringProjection",
+    ]
 
 
 def test_shapes_padding_and_lengths():

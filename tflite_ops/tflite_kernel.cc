@@ -28,6 +28,7 @@
 
 #include "flatbuffers/flexbuffers.h"
 #include "tflite_ops/projection/sequence_string_projection.h"
+#include "tflite_ops/qrnn_tflite_kernel.h"
 #include "tflite_ops/tflite_abi.h"
 
 #define PQRNN_EXPORT extern "C" __attribute__((visibility("default")))
@@ -376,8 +377,7 @@ TfLiteRegistration ProjectionRegistration() {
 }
 
 // ---------------------------------------------------------------------------
-// The op table: the single list of pqrnn's TFLite ops. (PQRNN>QRNNPooling,
-// qrnn_tflite_kernel.h, joins it once the build links its sources.)
+// The op table: the single list of pqrnn's TFLite ops.
 
 struct OpEntry {
   const char* name;
@@ -386,6 +386,7 @@ struct OpEntry {
 
 constexpr OpEntry kOps[] = {
     {kProjectionOpName, ProjectionRegistration},
+    {kQrnnPoolingOpName, QrnnPoolingRegistration},
 };
 constexpr size_t kNumOps = sizeof(kOps) / sizeof(kOps[0]);
 

@@ -30,7 +30,7 @@ FUZZ_MAX_LEN ?= 8192
 FUZZ_FLAGS = -max_len=$(FUZZ_MAX_LEN) -timeout=20 -rss_limit_mb=2560 -print_final_stats=1 \
   -artifact_prefix=$(FUZZ_DIR)/artifacts/ $(FUZZ_DIR)/corpus $(FUZZ_DIR)/seeds $(FUZZ_REGRESSIONS)
 
-KERNEL_TEST_SRCS := tflite_ops/tflite_kernel_test.cc tflite_ops/tflite_kernel.cc $(CORE_SRCS)
+KERNEL_TEST_SRCS := tflite_ops/tflite_kernel_test.cc tflite_ops/tflite_kernel.cc tflite_ops/qrnn_tflite_kernel.cc $(CORE_SRCS)
 
 .PHONY: fuzz fuzz-long fuzz-seeds fuzz-regress fuzz-regress-aarch64 sanitize sanitize-core sanitize-tflite
 

@@ -1,6 +1,12 @@
 r"""Evaluates a trained model on a split: per-language table, written as JSON.
 
     python -m pqrnn.bin.evaluate --workdir=workdirs/multiatis_pqrnn --split=test
+    python -m pqrnn.bin.evaluate --tflite=workdirs/multiatis_pqrnn/export/model_int8.tflite \
+        --split=test
+
+With --tflite, the exported file is evaluated as an app runs it: labels,
+input format and projection come from its model card, the data settings
+(dataset, languages) from the training config the card records.
 
 Metrics (pqrnn.metrics): intent accuracy, slot F1 (span level, CoNLL
 semantics) and exact match (intent and every top-level slot correct), per
@@ -17,7 +23,10 @@ import pqrnn  # noqa: F401
 from pqrnn import io_utils, metrics
 from pqrnn.training import experiment, predictor
 
-_WORKDIR = flags.DEFINE_string("workdir", None, "Training workdir to evaluate.", required=True)
+_WORKDIR = flags.DEFINE_string("workdir", None, "Training workdir to evaluate.")
+_TFLITE = flags.DEFINE_string(
+    "tflite", None, "An exported .tflite model to evaluate instead of a workdir."
+)
 _SPLIT = flags.DEFINE_enum(
     "split", "test", ["train", "validation", "test", "dev", "eval"], "Split to evaluate."
 )
@@ -30,23 +39,67 @@ _STRICT = flags.DEFINE_bool(
     "strict", False, "Fail on the first malformed row instead of warning and counting it."
 )
 _OUTPUT = flags.DEFINE_string(
-    "output_json", None, "Where to write the metrics (default: <workdir>/metrics_<split>.json)."
+    "output_json",
+    None,
+    "Where to write the metrics (default: <workdir>/metrics_<split>.json, or "
+    "<model>.metrics_<split>.json beside a --tflite file).",
 )
 _BATCH_SIZE = flags.DEFINE_integer("batch_size", 256, "Examples per inference batch.")
 
 
-def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"unexpected arguments: {argv[1:]}")
-    trained = predictor.TrainedModel.restore(_WORKDIR.value, _CHECKPOINT.value)
-    config = trained.config
+def _load(config):
     with config.unlocked():
         if _LANGUAGES.value:
             config.data.languages = _LANGUAGES.value
         if _DATA_ROOT.value:
             config.data.root = _DATA_ROOT.value
         config.data.strict = _STRICT.value
-    examples, report = experiment.load_examples(config, _SPLIT.value)
+    return experiment.load_examples(config, _SPLIT.value)
+
+
+def _report(results: dict, title: str, output: str) -> None:
+    print(f"\n{title}, split {_SPLIT.value}:")
+    print(metrics.format_table(results))
+    io_utils.atomic_write_json(output, results)
+    logging.info("wrote %s", output)
+
+
+def main_tflite(path: str) -> None:
+    import ml_collections
+
+    from pqrnn.export import model_card, runner
+
+    model = runner.TFLiteNLUModel(path)
+    card = model.card
+    examples, report = _load(ml_collections.ConfigDict(card["training_config"]))
+    unknown = model_card.label_vocabs(card).count_unknown(examples, strict=_STRICT.value)
+    predictions = model.predict(examples, batch_size=_BATCH_SIZE.value)
+    results = metrics.evaluate(predictions, examples)
+    results.update(
+        split=_SPLIT.value,
+        step=card.get("training_step"),
+        model=card["model"],
+        tflite=path,
+        precision=card["precision"],
+        quantization=card.get("quantization"),
+        read_report=report.summary(),
+        unknown_labels=dict(unknown),
+    )
+    output = _OUTPUT.value or f"{os.path.splitext(path)[0]}.metrics_{_SPLIT.value}.json"
+    _report(results, f"{card['model']} {card['precision']} ({os.path.basename(path)})", output)
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {argv[1:]}")
+    if (_WORKDIR.value is None) == (_TFLITE.value is None):
+        raise app.UsageError("give exactly one of --workdir and --tflite")
+    if _TFLITE.value:
+        main_tflite(_TFLITE.value)
+        return
+    trained = predictor.TrainedModel.restore(_WORKDIR.value, _CHECKPOINT.value)
+    config = trained.config
+    examples, report = _load(config)
     # Labels the model never saw cannot be predicted: count and name them
     # (with --strict, the first one is an error).
     unknown = trained.vocabs.count_unknown(examples, strict=_STRICT.value)
@@ -57,11 +110,8 @@ def main(argv):
     results["model"] = config.model.name
     results["read_report"] = report.summary()
     results["unknown_labels"] = dict(unknown)
-    print(f"\n{config.model.name} at step {trained.step}, split {_SPLIT.value}:")
-    print(metrics.format_table(results))
     output = _OUTPUT.value or os.path.join(_WORKDIR.value, f"metrics_{_SPLIT.value}.json")
-    io_utils.atomic_write_json(output, results)
-    logging.info("wrote %s", output)
+    _report(results, f"{config.model.name} at step {trained.step}", output)
 
 
 if __name__ == "__main__":

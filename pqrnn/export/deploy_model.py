@@ -1,0 +1,269 @@
+"""The model that gets exported: a flat copy of a trained pQRNN model.
+
+`pqrnn.models.build_joint_model` nests the bottleneck and the QRNN layers in
+one `PQRNNEncoder` layer. Quantization-aware training needs them as
+top-level layers (tfmot wraps top-level layers only), and the exported graph
+should run the QRNN recurrence in the `PQRNN>QRNNPooling` kernel instead of
+the training-time prefix scan. `build_deploy_model` therefore rebuilds the
+same network flat, with the same weights:
+
+    projection -> DeployDense bottleneck -> (Dropout -> DeployQRNN) x L
+               -> DeployIntentHead, DeploySlotHead
+
+`DeployQRNN` is `pqrnn.layers.QRNN` with its recurrence in the kernel
+(`pqrnn.ops.qrnn_pooling`), which is differentiable, so the same model
+fine-tunes under QAT and exports. Its outputs equal QRNN's to float rounding
+(tests/test_export_deploy_model.py and test_export_qrnn_pooling.py check it).
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+import tf_keras as keras
+
+from pqrnn import ops
+from pqrnn.layers import QRNN, IntentHead, SlotHead
+from pqrnn.layers._masking import resolve_training, valid_positions, zero_padding
+
+POOLING_CHOICES = ("op", "builtin")
+
+# A forget-gate pre-activation this large makes sigmoid(f) == 1 in float32:
+# how zoneout ("keep the previous state") is expressed on gates.
+_KEEP_STATE_LOGIT = 30.0
+
+
+@keras.utils.register_keras_serializable(package="pqrnn")
+class DeployDense(keras.layers.Dense):
+    """`keras.layers.Dense` that applies its kernel to [B, T, D] with one matmul.
+
+    Dense's rank-3 path (`tf.tensordot`) converts to a FULLY_CONNECTED between
+    ~10 shape ops (SHAPE, GATHER, REDUCE_PROD, PACK, RESHAPE) when B and T are
+    dynamic; `tf.matmul` with a 2-D kernel converts to one FULLY_CONNECTED
+    that keeps the leading dimensions. Same weights and values as Dense.
+    """
+
+    def call(self, inputs):
+        if inputs.shape.rank != 3:
+            return super().call(inputs)
+        outputs = tf.matmul(inputs, self.kernel)
+        if self.use_bias:
+            outputs = tf.nn.bias_add(outputs, self.bias)
+        return self.activation(outputs) if self.activation is not None else outputs
+
+
+@keras.utils.register_keras_serializable(package="pqrnn")
+class DeployQRNN(QRNN):
+    """`pqrnn.layers.QRNN` whose fo-pooling runs in the PQRNN>QRNNPooling kernel.
+
+    Same constructor, weights and outputs as `QRNN` (Bradbury et al., 2017,
+    "Quasi-Recurrent Neural Networks"): the convolution computes every gate
+    of both directions at once, then one C++ kernel applies tanh/sigmoid, the
+    recurrence c_t = f c_{t-1} + (1 - f) z, h_t = o c_t, both directions and
+    the merge. In a `.tflite` file that is one custom op per layer instead of
+    a WHILE loop of builtins (docs/EXPORT.md has the measurements).
+
+    The convolution output passes through `gates_activation` (the identity):
+    the attribute quantization-aware training wraps to fake-quantize the
+    gates, which the int8 model stores as int8 between CONV_2D and the
+    kernel.
+
+    Padding must come last (a prefix mask, as pqrnn's pipelines produce):
+    the kernel reads each example's length, not a per-position mask. With
+    `mask_inputs=False` the layer trusts its inputs to be zero at padded
+    positions already (true of every DeployQRNN's output) and skips zeroing
+    them, which saves the mask ops in a stack's later layers.
+
+    Call arguments: as `QRNN`.
+
+    Example:
+    >>> layer = DeployQRNN(units=4, direction="bidirectional")
+    >>> layer(tf.random.normal([2, 5, 3]), sequence_length=tf.constant([5, 2])).shape
+    TensorShape([2, 5, 8])
+    """
+
+    def __init__(self, *args, mask_inputs: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.mask_inputs = mask_inputs
+        self.gates_activation = keras.activations.linear
+
+    def call(self, inputs, sequence_length=None, mask=None, training=None):
+        valid = valid_positions(inputs, sequence_length, mask) if self.mask_inputs else None
+        if sequence_length is not None:
+            lengths = tf.reshape(tf.cast(sequence_length, tf.int32), [-1])
+        elif mask is not None:
+            lengths = tf.reduce_sum(tf.cast(mask, tf.int32), axis=1)
+        elif valid is not None:
+            lengths = tf.reduce_sum(tf.cast(valid, tf.int32), axis=1)
+        else:
+            lengths = tf.fill(tf.shape(inputs)[:1], tf.shape(inputs)[1])
+        k = self.kernel_width
+        # As QRNN: one convolution with k - 1 zeros on each side serves both
+        # directions; the backward gates of step t sit k - 1 rows later.
+        left = k - 1 if self._forward else 0
+        right = k - 1 if self._backward else 0
+        x = zero_padding(inputs, valid)
+        if left or right:
+            x = tf.pad(x, [[0, 0], [left, right], [0, 0]])
+        # conv1d spelled out as the conv2d it is, so that a 4-D kernel (the
+        # QAT kernel quantizer's [1, k, D, C]) is used as is.
+        kernel = self.kernel if self.kernel.shape.rank == 4 else tf.expand_dims(self.kernel, 0)
+        gates = tf.nn.conv2d(tf.expand_dims(x, 1), kernel, strides=1, padding="VALID")
+        # Bias before the squeeze: CONV_2D then fuses it.
+        gates = tf.squeeze(tf.nn.bias_add(gates, self.bias), 1)
+        gates = self.gates_activation(gates)
+        if resolve_training(training) and self.zoneout > 0.0:
+            gates = self._zoneout(gates)
+        return ops.qrnn_pooling(
+            gates,
+            lengths,
+            direction=self.direction,
+            merge_mode=self.merge_mode,
+            backward_offset=left if self.direction == "bidirectional" else 0,
+        )
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update(mask_inputs=self.mask_inputs)
+        return config
+
+    def _zoneout(self, gates):
+        # Keeping the state is f = 1; on gates that is a huge forget logit.
+        z, f, o = tf.split(
+            tf.reshape(gates, tf.concat([tf.shape(gates)[:2], [-1, 3, self.units]], 0)), 3, axis=3
+        )
+        keep = tf.random.uniform(tf.shape(f), dtype=f.dtype, seed=self.seed) < self.zoneout
+        f = tf.where(keep, tf.fill(tf.shape(f), _KEEP_STATE_LOGIT), f)
+        return tf.reshape(tf.concat([z, f, o], axis=3), tf.shape(gates))
+
+
+@keras.utils.register_keras_serializable(package="pqrnn")
+class DeployIntentHead(IntentHead):
+    """`pqrnn.layers.IntentHead` with its per-token score as a `DeployDense`."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.attention_score = DeployDense(1, use_bias=False, name="attention_score")
+
+
+@keras.utils.register_keras_serializable(package="pqrnn")
+class DeploySlotHead(SlotHead):
+    """`pqrnn.layers.SlotHead` with its classifier as a `DeployDense`."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.classifier = DeployDense(self.num_tags, name="classifier")
+
+
+def build_deploy_model(model: keras.Model, pooling: str = "op") -> keras.Model:
+    """A flat copy of a `build_joint_model` model, with its weights.
+
+    Args:
+      model: a model from `pqrnn.models.build_joint_model` (layers "encoder",
+        "intent" and "slots"), trained or not.
+      pooling: "op" (DeployQRNN: the PQRNN>QRNNPooling kernel) or "builtin"
+        (pqrnn.layers.QRNN: its prefix scan, which converts to TFLite
+        builtins in a WHILE loop).
+
+    Returns:
+      A tf_keras functional model with the same inputs ({"projection",
+      "sequence_length"}), outputs ({"intent", "slots"} logits) and values.
+
+    Raises:
+      ValueError: `model` is not a pQRNN joint model, or pooling is unknown.
+    """
+    if pooling not in POOLING_CHOICES:
+        raise ValueError(f"pooling={pooling!r} must be one of {POOLING_CHOICES}")
+    try:
+        encoder = model.get_layer("encoder")
+        intent_head = model.get_layer("intent")
+        slot_head = model.get_layer("slots")
+    except ValueError as e:
+        raise ValueError(f"{model.name}: not a pQRNN joint model ({e})") from e
+    if not hasattr(encoder, "qrnn_layers"):
+        raise ValueError(
+            f"{model.name}: its encoder is a {type(encoder).__name__}, not a PQRNNEncoder; "
+            "only pQRNN models have a deploy model (baselines export as they are)"
+        )
+    feature_size = model.input["projection"].shape[-1] if isinstance(model.input, dict) else None
+    projection = keras.Input(shape=(None, feature_size), dtype=tf.float32, name="projection")
+    sequence_length = keras.Input(shape=(), dtype=tf.int32, name="sequence_length")
+    pairs = []  # (new layer, trained layer) whose weights are copied
+
+    def clone(layer, cls=None, **overrides):
+        new = (cls or type(layer)).from_config({**layer.get_config(), **overrides})
+        pairs.append((new, layer))
+        return new
+
+    x = clone(encoder.bottleneck_dense, DeployDense)(projection)
+    for i, (dropout, qrnn) in enumerate(
+        zip(encoder.dropout_layers, encoder.qrnn_layers, strict=True)
+    ):
+        x = clone(dropout)(x)
+        if pooling == "op":
+            # Every DeployQRNN zeroes its padded outputs: only the first one
+            # needs to zero its inputs (the bottleneck's).
+            layer = clone(qrnn, DeployQRNN, mask_inputs=i == 0)
+        else:
+            layer = clone(qrnn, QRNN)
+        x = layer(x, sequence_length=sequence_length)
+    intent = clone(intent_head, DeployIntentHead)(x, sequence_length=sequence_length)
+    slots = clone(slot_head, DeploySlotHead)(x)
+    deploy = keras.Model(
+        inputs={"projection": projection, "sequence_length": sequence_length},
+        outputs={"intent": intent, "slots": slots},
+        name=f"{model.name}_deploy",
+    )
+    for new, old in pairs:
+        _copy_weights(old, new)
+    return deploy
+
+
+def build_deploy_baseline(model: keras.Model) -> keras.Model:
+    """The exported core of a baseline (`pqrnn.models.baselines`): no lookup.
+
+    Inputs {"token_ids" [B, T] int32 (the vocabulary lookup happens in the
+    app), "sequence_length" [B]}; the trained embedding and encoder (shared,
+    not copied), then the heads as `DeployIntentHead`/`DeploySlotHead` with
+    their weights, as for pQRNN. The encoder runs without a padding mask: a
+    baseline `.tflite` takes one utterance per call, where the mask is all
+    true (see `pqrnn.export.converter.tokens_serving_function` for why).
+    """
+    try:
+        embedding, encoder = model.get_layer("embedding"), model.get_layer("encoder")
+        intent_head, slot_head = model.get_layer("intent"), model.get_layer("slots")
+    except ValueError as e:
+        raise ValueError(f"{model.name}: not a pqrnn baseline model ({e})") from e
+    token_ids = keras.Input(shape=(None,), dtype=tf.int32, name="token_ids")
+    sequence_length = keras.Input(shape=(), dtype=tf.int32, name="sequence_length")
+    encodings = encoder(embedding(token_ids))
+    intent = DeployIntentHead.from_config(intent_head.get_config())
+    slots = DeploySlotHead.from_config(slot_head.get_config())
+    outputs = {
+        "intent": intent(encodings, sequence_length=sequence_length),
+        "slots": slots(encodings),
+    }
+    _copy_weights(intent_head, intent)
+    _copy_weights(slot_head, slots)
+    return keras.Model(
+        inputs={"token_ids": token_ids, "sequence_length": sequence_length},
+        outputs=outputs,
+        name=f"{model.name}_deploy",
+    )
+
+
+def _copy_weights(source: keras.layers.Layer, target: keras.layers.Layer) -> None:
+    """Copies weights, sublayer by sublayer name for composite layers (the
+    heads track a replaced sublayer last, so plain weight order differs)."""
+
+    def parts(layer):
+        subs = {m.name: m for m in layer.submodules if isinstance(m, keras.layers.Layer)}
+        return {name: m for name, m in subs.items() if m.weights} or {layer.name: layer}
+
+    sources, targets = parts(source), parts(target)
+    if sorted(sources) != sorted(targets):
+        raise ValueError(
+            f"{source.name}: sublayers {sorted(sources)} do not match the deploy layer's "
+            f"{sorted(targets)}"
+        )
+    for name, layer in targets.items():
+        layer.set_weights(sources[name].get_weights())

@@ -1,0 +1,407 @@
+"""Exports a trained run: float32 and int8 `.tflite` files and a SavedModel.
+
+    report = export(workdir, ExportOptions())
+
+Steps, in order; nothing is written until every artifact passed its checks:
+
+1. Restore the run (`pqrnn.training.predictor.TrainedModel`); pQRNN models
+   are rebuilt as their deploy model (`pqrnn.export.deploy_model`).
+2. Convert: float32, and int8 with the run's quantization (QAT weights
+   written by export/quantize.py, or post-training calibration).
+3. Stamp each file with its model card (`pqrnn.export.model_card`).
+4. Check each file (`pqrnn.export.checks`): the op list, and its predictions
+   on the dev split against the Keras model it came from.
+5. Write the files atomically into the output folder, then the report.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+
+import tensorflow as tf
+from absl import logging
+
+import pqrnn
+from pqrnn import io_utils
+from pqrnn.export import checks, converter, deploy_model, model_card, runner
+from pqrnn.training import experiment, predictor
+
+QUANTIZATION_FILE = "quantization.json"  # in the workdir, written by export/quantize.py
+QUANTIZATION_CHOICES = ("auto", "qat", "ptq")
+REPORT_FILE = "export_report.json"
+
+
+class ArtifactCheckError(RuntimeError):
+    """An exported model failed its checks; nothing was written."""
+
+    def __init__(self, failures: list[str], report: dict):
+        self.failures = failures
+        self.report = report
+        super().__init__(
+            "refusing to write the exported models (use --force to write them anyway):\n  "
+            + "\n  ".join(failures)
+        )
+
+
+@dataclasses.dataclass
+class ExportOptions:
+    """How to export a run.
+
+    Attributes:
+      output_dir: where the files go (default <workdir>/export).
+      quantization: int8 method: "qat" (needs export/quantize.py
+        --method=qat first), "ptq" (post-training calibration), or "auto":
+        what export/quantize.py chose for the run, else "ptq".
+      pooling: QRNN recurrence of pQRNN files: "op" (the PQRNN>QRNNPooling
+        kernel) or "builtin" (the Keras layer's WHILE-loop scan).
+      num_calibration: training utterances for int8 calibration.
+      calibration_seed: which ones (a seeded shuffle).
+      check_examples: dev utterances to check on (0: the whole split).
+      batch_size: utterances per call while checking text models.
+      force: write files that fail their checks.
+      saved_model: also write the float SavedModel.
+    """
+
+    output_dir: str | None = None
+    quantization: str = "auto"
+    pooling: str = "op"
+    num_calibration: int = 500
+    calibration_seed: int = 0
+    check_examples: int = 0
+    batch_size: int = 64
+    force: bool = False
+    saved_model: bool = True
+
+
+@dataclasses.dataclass
+class Run:
+    """A restored training run and the data the exporter needs."""
+
+    workdir: str
+    trained: predictor.TrainedModel
+    dev: list
+    calibration_texts: list[str]
+    raw_config: dict
+
+    @property
+    def config(self):
+        return self.trained.config
+
+    @property
+    def is_text_model(self) -> bool:
+        return not experiment.uses_tokens(self.config)
+
+
+def load_run(workdir: str, num_calibration: int, calibration_seed: int, check_examples: int) -> Run:
+    """Restores `workdir` and loads its dev split and calibration utterances."""
+    trained = predictor.TrainedModel.restore(workdir)
+    dev, _ = experiment.load_examples(trained.config, "validation")
+    if check_examples:
+        dev = dev[:check_examples]
+    train, _ = experiment.load_examples(trained.config, "train")
+    texts = converter.representative_texts(
+        train, num_calibration, calibration_seed, same_length=experiment.uses_tokens(trained.config)
+    )
+    raw_config = io_utils.read_json(experiment.workdir_paths(workdir)["config"])
+    return Run(workdir, trained, dev, texts, raw_config)
+
+
+def quantization_settings(workdir: str, requested: str) -> dict:
+    """The int8 method: {"method": "qat" | "ptq", ...} (see ExportOptions)."""
+    if requested not in QUANTIZATION_CHOICES:
+        raise ValueError(f"quantization={requested!r} must be one of {QUANTIZATION_CHOICES}")
+    path = os.path.join(workdir, QUANTIZATION_FILE)
+    saved = io_utils.read_json(path) if os.path.exists(path) else None
+    if requested == "auto":
+        return saved or {"method": "ptq"}
+    if requested == "qat" and (saved is None or saved.get("method") != "qat"):
+        raise FileNotFoundError(
+            f"{path} has no QAT result: run `python export/quantize.py --workdir={workdir} "
+            "--method=qat` first"
+        )
+    return saved if saved and saved.get("method") == requested else {"method": requested}
+
+
+@dataclasses.dataclass
+class Artifact:
+    """One exported `.tflite` file, its card and its check results."""
+
+    precision: str
+    content: bytes
+    card: dict
+    checks: dict
+
+    @property
+    def passed(self) -> bool:
+        return self.checks["ops"]["passed"] and self.checks["predictions"]["passed"]
+
+    @property
+    def file_name(self) -> str:
+        return f"model_{self.precision}.tflite"
+
+
+def _card(run: Run, precision: str, quantization: dict | None, pooling: str) -> dict:
+    config = run.config
+    vocabs = run.trained.vocabs
+    card = {
+        "model": config.model.name,
+        "precision": precision,
+        "quantization": quantization,
+        "pqrnn_version": pqrnn.__version__,
+        "intent_labels": list(vocabs.intents.labels),
+        "slot_tags": list(vocabs.tags.labels),
+        "outputs": {
+            "intent": "float32 [B, I] logits, I = len(intent_labels)",
+            "slots": "float32 [B, T, S] logits per token position, S = len(slot_tags)",
+            "sequence_length": "int32 [B] token positions per utterance",
+        },
+        "training_config": run.raw_config,
+        "training_step": run.trained.step,
+    }
+    if run.is_text_model:
+        projection = experiment.projection_kwargs(config, training=False)
+        card["input"] = {
+            "signature": "serving_default",
+            "kind": "text",
+            "name": "text",
+            "description": "[B] UTF-8 utterances; tokens are split on Unicode whitespace",
+            "max_seq_len": projection["max_seq_len"],
+        }
+        card["projection"] = projection
+        card["qrnn_pooling"] = pooling
+    else:
+        card["input"] = {
+            "signature": "serving_default",
+            "kind": "tokens",
+            "name": "token_ids",
+            "description": (
+                "[T] int32 ids of one utterance's words (split on whitespace, lowercased "
+                "when 'lowercase', id = index in 'vocabulary', 0 when absent) and "
+                "sequence_length [1] = T"
+            ),
+            "lowercase": bool(config.projection.lowercase),
+            "max_seq_len": int(config.projection.max_seq_len),
+        }
+        card["vocabulary"] = converter.token_vocabulary(run.trained.model)
+    return card
+
+
+def representative_dataset(run: Run):
+    """The calibration dataset of a run's int8 conversion."""
+    config = run.config
+    return converter.representative_dataset(
+        run.calibration_texts,
+        "text" if run.is_text_model else "tokens",
+        lowercase=bool(config.projection.lowercase),
+        max_seq_len=int(config.projection.max_seq_len),
+        vocabulary=() if run.is_text_model else converter.token_vocabulary(run.trained.model),
+    )
+
+
+def _check(
+    run: Run, content: bytes, precision: str, reference: list, pooling: str, batch_size: int
+) -> dict:
+    config = run.config
+    layers = config.model.pqrnn.num_layers if run.is_text_model else 0
+    expected = checks.expected_ops(config.model.name, precision, layers, pooling)
+    problems = checks.check_ops(content, expected)
+    started = time.time()
+    predictions = runner.TFLiteNLUModel(content).predict(run.dev, batch_size=batch_size)
+    comparison = checks.compare_predictions(reference, predictions, run.dev, precision)
+    comparison["seconds"] = round(time.time() - started, 1)
+    return {
+        "ops": {"passed": not problems, "problems": problems, "counts": checks.op_counts(content)},
+        "predictions": comparison,
+        "split": "validation",
+    }
+
+
+def build_artifacts(run: Run, options: ExportOptions, quantization: dict):
+    """Converts, stamps and checks the float32 and int8 files.
+
+    Returns:
+      (artifacts, saved_model_function, saved_model_trackable).
+    """
+    config = run.config
+    trained = run.trained
+    logging.info("Keras predictions on %d dev utterances", len(run.dev))
+    keras_predictions = trained.predict(run.dev, batch_size=options.batch_size)
+    representative = representative_dataset(run)
+    if run.is_text_model:
+        float_model = deploy_model.build_deploy_model(trained.model, options.pooling)
+        float_serve = converter.text_serving_function(config, float_model)
+    else:
+        float_model = deploy_model.build_deploy_baseline(trained.model)
+        float_serve = converter.tokens_serving_function(float_model)
+
+    int8_model, int8_serve, int8_reference = float_model, float_serve, keras_predictions
+    if quantization["method"] == "qat":
+        if not run.is_text_model:
+            raise ValueError("QAT is implemented for pQRNN models only; use ptq for baselines")
+        from pqrnn.export import qat
+
+        int8_model = qat.restore_qat_model(float_model, run.workdir)
+        int8_serve = converter.text_serving_function(config, int8_model)
+        logging.info("Keras (QAT) predictions on %d dev utterances", len(run.dev))
+        int8_reference = predictor.predict_examples(
+            config, int8_model, trained.vocabs, run.dev, batch_size=options.batch_size
+        )
+
+    artifacts = []
+    for precision, serve, model, reference, method in (
+        ("float32", float_serve, float_model, keras_predictions, None),
+        ("int8", int8_serve, int8_model, int8_reference, quantization),
+    ):
+        logging.info("converting to %s", precision)
+        started = time.time()
+        content = converter.convert(
+            serve,
+            model,
+            precision=precision,
+            representative=representative if precision == "int8" else None,
+        )
+        logging.info("converted in %.1f s (%d bytes)", time.time() - started, len(content))
+        if method is not None:
+            method = {**method, "num_calibration": len(run.calibration_texts)}
+        card = _card(run, precision, method, options.pooling)
+        content = model_card.add_model_card(content, card)
+        logging.info("checking the %s model", precision)
+        result = _check(run, content, precision, reference, options.pooling, options.batch_size)
+        card["checks"] = result
+        stamped = model_card.add_model_card(content, card)
+        artifacts.append(Artifact(precision, stamped, card, result))
+    return artifacts, float_serve, float_model
+
+
+def atomic_write_dir(target: str, fill: Callable[[str], None]) -> None:
+    """Builds a folder with `fill(tmp)` beside `target`, then swaps it in.
+
+    Readers see the old folder or the new one (for an instant, neither:
+    POSIX cannot rename over a non-empty folder, so the old one moves away
+    first).
+    """
+    target = os.path.abspath(target)
+    parent = os.path.dirname(target)
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(target)}.", dir=parent)
+    try:
+        fill(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it 0700
+        if os.path.exists(target):
+            old = tempfile.mkdtemp(prefix=f".{os.path.basename(target)}.old.", dir=parent)
+            os.rmdir(old)
+            os.rename(target, old)
+            os.rename(tmp, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rename(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def write_saved_model(path: str, serve, trackable, card: dict) -> None:
+    """Writes the float SavedModel (signature "serving_default") atomically,
+    with the model card as assets.extra/pqrnn_model_card.json. Loading it
+    needs pqrnn's TF ops (`pqrnn.ops.load_tf_ops()`) first."""
+
+    def fill(tmp):
+        module = tf.Module()
+        module.model = trackable
+        module.serve = serve
+        tf.saved_model.save(module, tmp, signatures={"serving_default": serve})
+        os.makedirs(os.path.join(tmp, "assets.extra"), exist_ok=True)
+        with open(os.path.join(tmp, "assets.extra", "pqrnn_model_card.json"), "w") as f:
+            json.dump(card, f, indent=2, ensure_ascii=False, sort_keys=True)
+
+    atomic_write_dir(path, fill)
+
+
+def _summary(artifact: Artifact) -> dict:
+    predictions = artifact.checks["predictions"]
+    return {
+        "file": artifact.file_name,
+        "bytes": len(artifact.content),
+        "passed": artifact.passed,
+        "op_problems": artifact.checks["ops"]["problems"],
+        "op_counts": artifact.checks["ops"]["counts"],
+        "predictions": {k: v for k, v in predictions.items() if k != "per_language"},
+    }
+
+
+def export(workdir: str, options: ExportOptions | None = None) -> dict:
+    """Exports the run in `workdir`; returns the report (also written as JSON).
+
+    Raises:
+      ArtifactCheckError: a file failed its checks and options.force is off
+        (nothing is written).
+    """
+    options = options or ExportOptions()
+    output_dir = options.output_dir or os.path.join(workdir, "export")
+    quantization = quantization_settings(workdir, options.quantization)
+    run = load_run(
+        workdir, options.num_calibration, options.calibration_seed, options.check_examples
+    )
+    artifacts, float_serve, float_model = build_artifacts(run, options, quantization)
+    report = {
+        "workdir": workdir,
+        "model": run.config.model.name,
+        "quantization": quantization,
+        "pooling": options.pooling if run.is_text_model else None,
+        "artifacts": {a.precision: _summary(a) for a in artifacts},
+    }
+    failures = [
+        f"{a.file_name}: {problem}"
+        for a in artifacts
+        for problem in a.checks["ops"]["problems"]
+        + (
+            []
+            if a.checks["predictions"]["passed"]
+            else [
+                f"predictions fail '{a.checks['predictions']['criterion']}': identical "
+                f"{100 * a.checks['predictions']['identical']:.2f}%, exact match "
+                f"{100 * a.checks['predictions']['exact_match_tflite']:.2f} vs Keras "
+                f"{100 * a.checks['predictions']['exact_match_keras']:.2f}"
+            ]
+        )
+    ]
+    report["failures"] = failures
+    if failures and not options.force:
+        raise ArtifactCheckError(failures, report)
+    for artifact in artifacts:
+        path = os.path.join(output_dir, artifact.file_name)
+        io_utils.atomic_write_bytes(path, artifact.content)
+        logging.info("wrote %s (%d bytes)", path, len(artifact.content))
+    if options.saved_model:
+        path = os.path.join(output_dir, "saved_model")
+        write_saved_model(path, float_serve, float_model, artifacts[0].card)
+        logging.info("wrote %s", path)
+    io_utils.atomic_write_json(os.path.join(output_dir, REPORT_FILE), report)
+    return report
+
+
+def format_report(report: dict) -> str:
+    """The export report as a small table."""
+    lines = [
+        f"{report['model']} ({report['quantization']['method']} int8"
+        + (f", pooling {report['pooling']})" if report["pooling"] else ")"),
+        f"{'file':24} {'bytes':>9} {'identical':>9} {'EM keras':>8} {'EM tflite':>9}  check",
+    ]
+    for summary in report["artifacts"].values():
+        p = summary["predictions"]
+        lines.append(
+            f"{summary['file']:24} {summary['bytes']:9d} {100 * p['identical']:8.2f}% "
+            f"{100 * p['exact_match_keras']:8.2f} {100 * p['exact_match_tflite']:9.2f}  "
+            + ("passed" if summary["passed"] else "FAILED")
+        )
+    for failure in report.get("failures", []):
+        lines.append(f"  ! {failure}")
+    return "\n".join(lines)

@@ -1,0 +1,147 @@
+"""The model card a pqrnn `.tflite` file carries: labels, input, provenance.
+
+An app that ships a pqrnn model needs, besides the graph, the names of the
+intent and slot ids the model outputs, how to feed it (raw text, or tokens
+and whether to lowercase them), and where the model came from. All of it
+travels inside the `.tflite` file as one JSON document in the flatbuffer's
+`metadata` list (schema.fbs: `Model.metadata`, a name and a buffer index),
+under the name `pqrnn_model_card`. The TFLite runtime ignores metadata it
+does not know; `read_model_card` reads it back without TensorFlow.
+
+Card fields (format "pqrnn.model_card", version 1):
+  model: "pqrnn" | "bilstm" | "transformer"
+  precision: "float32" | "int8"
+  quantization: null, or {"method": "qat" | "ptq", ...how}
+  input: {"signature": "serving_default", "kind": "text" | "tokens",
+          "name": the input tensor ("text" [B] or "tokens" [T]),
+          "lowercase": the app lowercases tokens first (token models),
+          "max_seq_len": tokens the model reads (0: all)}
+  outputs: {"intent": "[B, I] logits", "slots": "[B, T, S] logits",
+            "sequence_length": "[B] positions per utterance"}
+  intent_labels / slot_tags: the label of each output id, in id order
+    (the last is "<unk>", a class the training data never uses)
+  projection: the SequenceStringProjection attributes (pqrnn models)
+  pqrnn_version, training_config (the run's config.json), checks (what the
+  exporter verified before writing the file)
+
+Example:
+    >>> card = read_model_card("model_int8.tflite")
+    >>> card["intent_labels"][int(np.argmax(outputs["intent"][0]))]
+    'IN:CREATE_CALL'
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+from typing import Any
+
+MODEL_CARD_METADATA_NAME = "pqrnn_model_card"
+MODEL_CARD_FORMAT = "pqrnn.model_card"
+MODEL_CARD_VERSION = 1
+
+
+class ModelCardError(ValueError):
+    """A `.tflite` file has no pqrnn model card, or an unreadable one."""
+
+
+def _model_bytes(model: str | os.PathLike | bytes) -> tuple[bytes, str]:
+    if isinstance(model, (bytes, bytearray, memoryview)):
+        return bytes(model), "<model bytes>"
+    path = pathlib.Path(os.fspath(model))
+    if not path.is_file():
+        raise FileNotFoundError(f"TFLite model {path} not found")
+    return path.read_bytes(), str(path)
+
+
+def add_model_card(tflite_model: bytes, card: dict[str, Any]) -> bytes:
+    """Returns `tflite_model` with `card` stored as its pqrnn model card.
+
+    An existing pqrnn card is replaced; other metadata (the converter's
+    min_runtime_version, CONVERSION_METADATA) is kept.
+
+    Args:
+      tflite_model: a serialized TFLite flatbuffer.
+      card: a JSON-serializable dict (`format` and `version` are set here).
+
+    Returns:
+      The new flatbuffer, with the "TFL3" file identifier.
+    """
+    import flatbuffers
+    from ai_edge_litert import schema_py_generated as schema
+
+    card = {**card, "format": MODEL_CARD_FORMAT, "version": MODEL_CARD_VERSION}
+    data = json.dumps(card, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    model = schema.ModelT.InitFromPackedBuf(tflite_model, 0)
+    metadata = [m for m in (model.metadata or []) if _name(m.name) != MODEL_CARD_METADATA_NAME]
+    buffer = schema.BufferT()
+    buffer.data = list(data)
+    model.buffers.append(buffer)
+    entry = schema.MetadataT()
+    entry.name = MODEL_CARD_METADATA_NAME
+    entry.buffer = len(model.buffers) - 1
+    model.metadata = [*metadata, entry]
+    builder = flatbuffers.Builder(len(tflite_model) + len(data) + 1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
+def _name(value) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value or "")
+
+
+def read_model_card(model: str | os.PathLike | bytes) -> dict[str, Any]:
+    """Reads the pqrnn model card of a `.tflite` file (a path or its bytes).
+
+    Needs only ai-edge-litert's schema (no TensorFlow).
+
+    Raises:
+      FileNotFoundError: the path does not exist.
+      ModelCardError: not a TFLite model, no pqrnn card, or an unreadable
+        or newer-format card (the message says which).
+    """
+    from ai_edge_litert import schema_py_generated as schema
+
+    content, source = _model_bytes(model)
+    if len(content) < 8 or content[4:8] != b"TFL3":
+        raise ModelCardError(f"{source}: not a TFLite model (no 'TFL3' identifier)")
+    try:
+        root = schema.Model.GetRootAs(content, 0)
+        for i in range(root.MetadataLength()):
+            entry = root.Metadata(i)
+            if _name(entry.Name()) != MODEL_CARD_METADATA_NAME:
+                continue
+            data = root.Buffers(entry.Buffer()).DataAsNumpy()
+            card = json.loads(bytes(data).decode("utf-8"))
+            break
+        else:
+            raise ModelCardError(
+                f"{source}: no {MODEL_CARD_METADATA_NAME!r} metadata; it was not written by "
+                "pqrnn's exporter (python export/export.py)"
+            )
+    except ModelCardError:
+        raise
+    except Exception as e:  # struct.error, IndexError, UnicodeError, JSONDecodeError
+        raise ModelCardError(f"{source}: unreadable model card: {type(e).__name__}: {e}") from e
+    if card.get("format") != MODEL_CARD_FORMAT:
+        raise ModelCardError(f"{source}: model card format {card.get('format')!r} is not pqrnn's")
+    if card.get("version", 0) > MODEL_CARD_VERSION:
+        raise ModelCardError(
+            f"{source}: model card version {card['version']} is newer than this pqrnn reads "
+            f"({MODEL_CARD_VERSION}); upgrade pqrnn"
+        )
+    return card
+
+
+def label_vocabs(card: dict[str, Any]):
+    """The card's labels as `pqrnn.data.LabelVocabs` (ids as the model's)."""
+    from pqrnn.data.vocab import UNKNOWN_LABEL, LabelVocab, LabelVocabs
+
+    def vocab(labels, name):
+        labels = list(labels)
+        if labels and labels[-1] == UNKNOWN_LABEL:
+            labels = labels[:-1]
+        return LabelVocab(labels, name=name)
+
+    return LabelVocabs(vocab(card["intent_labels"], "intents"), vocab(card["slot_tags"], "tags"))

@@ -1,0 +1,125 @@
+"""The benchmark binary: figures in the TFLite benchmark tool's terms, no TF."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+import pqrnn  # noqa: F401
+from pqrnn.export import benchmark
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope="module")
+def graphs(tmp_path_factory, tflite_ops_library) -> list[str]:
+    """Untrained smoke-sized pQRNN files, float32 and int8 (PTQ)."""
+    from pqrnn import models
+    from pqrnn.configs import smoke
+    from pqrnn.data import synthetic
+    from pqrnn.export import converter, deploy_model, model_card
+
+    config = smoke.get_config()
+    model = models.build_joint_model(
+        models.PQRNNConfig.from_dict(config.model.pqrnn.to_dict()), 6, 13
+    )
+    deploy = deploy_model.build_deploy_model(model)
+    serve = converter.text_serving_function(config, deploy)
+    texts = [e.text for e in synthetic.generate("train", synthetic.LANGUAGES, seed=0)[:50]]
+    folder = tmp_path_factory.mktemp("bench")
+    paths = []
+    for precision in ("float32", "int8"):
+        content = converter.convert(
+            serve,
+            deploy,
+            precision=precision,
+            representative=converter.representative_dataset(texts, "text"),
+        )
+        card = {
+            "model": "pqrnn",
+            "precision": precision,
+            "training_config": config.to_dict(),
+            "input": {"signature": "serving_default", "kind": "text", "name": "text"},
+            "intent_labels": [str(i) for i in range(6)],
+            "slot_tags": [str(i) for i in range(13)],
+        }
+        path = folder / f"model_{precision}.tflite"
+        path.write_bytes(model_card.add_model_card(content, card))
+        paths.append(str(path))
+    return paths
+
+
+def test_benchmark_binary_prints_the_tool_figures_without_tensorflow(graphs, tmp_path):
+    output = tmp_path / "bench.json"
+    inputs = tmp_path / "utterances.txt"
+    inputs.write_text("call mom\nwhat is the weather in paris\n\nplay some adele\n")
+    code = (
+        "import sys, runpy; sys.argv = sys.argv[1:]; "
+        "runpy.run_path('export/benchmark.py', run_name='__main__')"
+    )
+    args = [f"--graph={g}" for g in graphs] + [
+        "--num_runs=30",
+        "--warmup_runs=5",
+        f"--output_json={output}",
+        f"--input_file={inputs}",
+    ]
+    # A wrapper asserts that the benchmark never imports TensorFlow.
+    wrapper = (
+        "import atexit, sys; "
+        "atexit.register(lambda: sys.stderr.write('TF_IMPORTED\\n' if 'tensorflow' in "
+        "sys.modules else 'TF_CLEAN\\n')); " + code
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", wrapper, "benchmark.py", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout
+    for words in (
+        "The input model file size (MB):",
+        "Initialized session in",
+        "Inference timings in us: Init:",
+        "First inference:",
+        "Warmup (avg):",
+        "Inference (avg):",
+        "p50=",
+        "p90=",
+        "p99=",
+        "Memory footprint delta from the start of the tool (MB):",
+        "Overall peak memory footprint (MB):",
+        "x p50",
+    ):
+        assert words in out, words
+    assert "TF_CLEAN" in result.stderr
+    figures = json.loads(output.read_text())
+    assert figures["num_inputs"] == 3 and len(figures["graphs"]) == 2
+    assert all(g["inference_count"] == 30 for g in figures["graphs"])
+
+
+def test_run_benchmark_interleaves_and_cycles_inputs(graphs):
+    results = benchmark.run_benchmark(
+        graphs, ["call mom", "play jazz now"], num_runs=7, warmup_runs=2
+    )
+    assert [len(r.run_us) for r in results] == [7, 7]
+    assert all(len(r.warmup_us) == 2 and r.first_us > 0 for r in results)
+    assert "x p50" in benchmark.format_comparison(results)
+
+
+def test_default_inputs_need_no_data_files():
+    texts = benchmark.default_utterances()
+    assert len(texts) == 450 and all(t.strip() for t in texts)
+
+
+def test_macs_of_the_default_pqrnn():
+    from pqrnn.configs import common
+
+    config = common.base_config("pqrnn").to_dict()
+    macs = benchmark.pqrnn_macs_per_token(config, num_intents=113, num_tags=149)
+    # bottleneck 512x96 + QRNN 3x96x384 + 2 x 3x128x384 + attention 128 + slots 128x149
+    assert macs["per_token"] == 49152 + 110592 + 2 * 147456 + 128 + 19072
+    assert macs["per_utterance"] == 128 * 113

@@ -1,0 +1,83 @@
+"""The op-list and prediction checks the exporter runs before writing."""
+
+import pytest
+
+import pqrnn  # noqa: F401
+from pqrnn.export import checks
+from pqrnn.export.checks import OpRecord
+
+
+def _op(index, name, inputs, outputs, input_types, output_types):
+    return OpRecord(0, index, name, tuple(inputs), tuple(outputs), input_types, output_types)
+
+
+def test_float_ops_allows_only_the_documented_boundaries():
+    records = [
+        _op(0, checks.PROJECTION_OP, [0], [1, 2], ("STRING",), ("FLOAT32", "INT32")),
+        _op(1, "QUANTIZE", [1], [3], ("FLOAT32",), ("INT8",)),
+        _op(2, "CAST", [9], [10], ("BOOL",), ("FLOAT32",)),
+        _op(3, "QUANTIZE", [10], [11], ("FLOAT32",), ("INT8",)),
+        _op(4, "CONV_2D", [3, 4, 5], [6], ("INT8", "INT8", "INT32"), ("INT8",)),
+        _op(5, "DEQUANTIZE", [6], [7], ("INT8",), ("FLOAT32",)),
+        _op(6, checks.POOLING_OP, [7, 2], [8], ("FLOAT32", "INT32"), ("FLOAT32",)),
+        _op(7, "QUANTIZE", [8], [12], ("FLOAT32",), ("INT8",)),
+        _op(8, "DEQUANTIZE", [12], [13], ("INT8",), ("FLOAT32",)),  # a model output
+    ]
+    assert checks.float_ops(records) == []
+    # A float op in the middle of the graph is reported, and so is the
+    # DEQUANTIZE that now feeds it.
+    records.append(_op(9, "LOGISTIC", [13], [14], ("FLOAT32",), ("FLOAT32",)))
+    dequantize, logistic = checks.float_ops(records)
+    assert "DEQUANTIZE #8" in dequantize and "LOGISTIC #9" in logistic
+    records.append(_op(10, "TANH", [14], [15], ("FLOAT32",), ("FLOAT32",)))
+    assert len(checks.float_ops(records)) == 3
+
+
+def test_expected_ops_of_pqrnn():
+    expected = checks.expected_ops("pqrnn", "int8", num_qrnn_layers=3)
+    assert expected.first_op == checks.PROJECTION_OP
+    assert expected.counts[checks.POOLING_OP] == 3 and expected.counts["WHILE"] == 0
+    assert expected.int8
+    builtin = checks.expected_ops("pqrnn", "float32", num_qrnn_layers=2, pooling="builtin")
+    assert builtin.counts[checks.POOLING_OP] == 0 and "WHILE" in builtin.allowed
+    assert checks.expected_ops("bilstm", "int8").allowed is None
+
+
+def test_check_ops_reports_a_wrong_graph():
+    import tensorflow as tf
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 4], tf.float32)])
+    def dense(x):
+        return tf.nn.relu(tf.matmul(x, tf.ones([4, 2])))
+
+    content = tf.lite.TFLiteConverter.from_concrete_functions(
+        [dense.get_concrete_function()], tf.Module()
+    ).convert()
+    problems = checks.check_ops(content, checks.expected_ops("pqrnn", "float32", 1))
+    text = "\n".join(problems)
+    assert "the first op is FULLY_CONNECTED" in text
+    assert f"0 x {checks.POOLING_OP}, expected 1" in text
+    assert checks.check_ops(content, checks.expected_ops("transformer", "float32")) == []
+
+
+def _ex(i, language="en"):
+    from pqrnn.data.example import Example
+
+    return Example(str(i), language, ("call", "bob"), ("O", "B-contact"), "call")
+
+
+def test_compare_predictions_criteria():
+    examples = [_ex(i) for i in range(200)]
+    right = [("call", ("O", "B-contact"))] * 200
+    one_wrong = [("call", ("O", "O"))] + right[1:]
+    same = checks.compare_predictions(right, right, examples, "float32")
+    assert same["passed"] and same["identical"] == 1.0
+    # float32: 1 of 200 differs = 99.5% identical, still passes; 2 do not.
+    assert checks.compare_predictions(right, one_wrong, examples, "float32")["passed"]
+    two_wrong = [("x", ("O", "O"))] * 2 + right[2:]
+    assert not checks.compare_predictions(right, two_wrong, examples, "float32")["passed"]
+    # int8: 1 of 200 = 0.5 points passes, 2 of 200 = 1 point fails.
+    assert checks.compare_predictions(right, one_wrong, examples, "int8")["passed"]
+    result = checks.compare_predictions(right, two_wrong, examples, "int8")
+    assert not result["passed"]
+    assert result["exact_match_delta_points"] == pytest.approx(-1.0)

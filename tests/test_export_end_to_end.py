@@ -1,0 +1,185 @@
+"""Quantize, export, evaluate and reload a smoke-trained pQRNN (and a BiLSTM).
+
+The smoke models are trained for a few dozen steps only: these tests check
+the machinery (files, cards, op lists, checks, refusal), not accuracy.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import pqrnn  # noqa: F401
+from pqrnn.configs import smoke
+from pqrnn.export import checks, exporter, model_card, quantize_run, runner
+
+pytestmark = pytest.mark.slow  # trains two smoke models (~1.5 min in all)
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CHECK_EXAMPLES = 150
+
+
+def _train(tmp_path_factory, model: str, steps: int) -> str:
+    from pqrnn.training import trainer
+
+    workdir = str(tmp_path_factory.mktemp(f"smoke_{model}") / "run")
+    trainer.train(smoke.get_config(model), workdir, max_steps=steps)
+    return workdir
+
+
+@pytest.fixture(scope="module")
+def pqrnn_workdir(tmp_path_factory, tflite_ops_library) -> str:
+    return _train(tmp_path_factory, "pqrnn", 100)
+
+
+@pytest.fixture(scope="module")
+def exported(pqrnn_workdir) -> tuple[str, dict]:
+    out = os.path.join(pqrnn_workdir, "export_ptq")
+    options = exporter.ExportOptions(
+        output_dir=out, quantization="ptq", check_examples=CHECK_EXAMPLES, force=True
+    )
+    return out, exporter.export(pqrnn_workdir, options)
+
+
+def test_export_writes_checked_artifacts_with_cards(exported):
+    out, report = exported
+    assert sorted(os.listdir(out)) == [
+        exporter.REPORT_FILE,
+        "model_float32.tflite",
+        "model_int8.tflite",
+        "saved_model",
+    ]
+    for precision in ("float32", "int8"):
+        summary = report["artifacts"][precision]
+        assert summary["op_problems"] == [], summary["op_problems"]
+        assert summary["op_counts"][checks.POOLING_OP] == 1  # the smoke model has one layer
+        assert "WHILE" not in summary["op_counts"]
+        card = model_card.read_model_card(os.path.join(out, summary["file"]))
+        assert card["precision"] == precision and card["model"] == "pqrnn"
+        assert card["input"]["kind"] == "text" and card["projection"]["feature_size"] == 128
+        assert card["intent_labels"][-1] == "<unk>" and "O" in card["slot_tags"]
+        assert card["checks"]["predictions"]["num_examples"] == CHECK_EXAMPLES
+        assert card["training_config"]["model"]["name"] == "pqrnn"
+    assert report["artifacts"]["float32"]["predictions"]["identical"] >= 0.995
+    assert report["artifacts"]["int8"]["bytes"] < report["artifacts"]["float32"]["bytes"]
+    with open(os.path.join(out, exporter.REPORT_FILE)) as f:
+        assert json.load(f)["quantization"]["method"] == "ptq"
+
+
+def test_int8_model_ops_are_int8_builtins_around_the_custom_ops(exported):
+    out, _ = exported
+    content = open(os.path.join(out, "model_int8.tflite"), "rb").read()
+    records = checks.op_records(content)
+    assert records[0].name == checks.PROJECTION_OP
+    assert checks.float_ops(records) == []
+    conv = [r for r in records if r.name == "CONV_2D"]
+    assert conv and all(t in ("INT8", "INT32") for r in conv for t in r.input_types)
+
+
+def test_tflite_runs_batched_and_matches_single_utterances(exported):
+    out, _ = exported
+    model = runner.TFLiteNLUModel(os.path.join(out, "model_float32.tflite"))
+    texts = ["call mom", "what is the weather in paris tomorrow", "wake me up at 7 am"]
+    batched = model.predict_texts(texts)
+    assert batched == [model.predict_texts([t])[0] for t in texts]
+    assert all(len(tags) == len(t.split()) for t, (_, tags) in zip(texts, batched, strict=True))
+
+
+def test_saved_model_matches_float_tflite(exported):
+    import tensorflow as tf
+
+    from pqrnn import ops
+
+    out, _ = exported
+    ops.load_tf_ops()
+    loaded = tf.saved_model.load(os.path.join(out, "saved_model"))
+    text = np.array([b"play some adele", b"call bob smith now"])
+    expected = loaded.signatures["serving_default"](text=tf.constant(text))
+    actual = runner.TFLiteNLUModel(os.path.join(out, "model_float32.tflite")).run(
+        ["play some adele", "call bob smith now"]
+    )
+    np.testing.assert_allclose(actual["intent"], expected["intent"].numpy(), atol=1e-4)
+    card = json.load(
+        open(os.path.join(out, "saved_model", "assets.extra", "pqrnn_model_card.json"))
+    )
+    assert card["precision"] == "float32"
+
+
+def test_export_refuses_a_model_that_fails_its_checks(pqrnn_workdir, monkeypatch):
+    monkeypatch.setattr(checks, "INT8_EXACT_MATCH_TOLERANCE", -1.0)  # nothing can pass
+    out = os.path.join(pqrnn_workdir, "export_refused")
+    options = exporter.ExportOptions(
+        output_dir=out, quantization="ptq", check_examples=50, saved_model=False
+    )
+    with pytest.raises(exporter.ArtifactCheckError, match="model_int8.tflite"):
+        exporter.export(pqrnn_workdir, options)
+    assert not os.path.exists(out)
+
+
+def test_qat_then_export_uses_the_qat_weights(pqrnn_workdir):
+    summary = quantize_run.quantize(
+        pqrnn_workdir, method="qat", qat_epochs=0.3, check_examples=CHECK_EXAMPLES
+    )
+    assert summary["steps"] > 0 and os.path.exists(
+        os.path.join(pqrnn_workdir, "qat", "qat_model.index")
+    )
+    assert 0.0 <= summary["dev"]["exact_match_int8_tflite"] <= 1.0
+    out = os.path.join(pqrnn_workdir, "export_qat")
+    report = exporter.export(
+        pqrnn_workdir,
+        exporter.ExportOptions(
+            output_dir=out, check_examples=CHECK_EXAMPLES, force=True, saved_model=False
+        ),
+    )
+    assert report["quantization"]["method"] == "qat"
+    card = model_card.read_model_card(os.path.join(out, "model_int8.tflite"))
+    assert card["quantization"]["method"] == "qat"
+    assert card["checks"]["ops"]["problems"] == []
+
+
+def test_evaluate_binary_reads_everything_from_the_card(exported):
+    out, _ = exported
+    path = os.path.join(out, "model_int8.tflite")
+    result = subprocess.run(
+        [sys.executable, "-m", "pqrnn.bin.evaluate", f"--tflite={path}", "--split=test"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "exact_match" in result.stdout and "int8" in result.stdout
+    with open(os.path.join(out, "model_int8.metrics_test.json")) as f:
+        metrics = json.load(f)
+    assert set(metrics["per_language"]) == {"en", "de", "fr"}
+    assert metrics["precision"] == "int8" and metrics["macro"]["num_examples"] == 450
+
+
+@pytest.fixture(scope="module")
+def bilstm_export(tmp_path_factory, tflite_ops_library) -> str:
+    workdir = _train(tmp_path_factory, "bilstm", 60)
+    out = os.path.join(workdir, "export")
+    exporter.export(
+        workdir,
+        exporter.ExportOptions(output_dir=out, check_examples=60, force=True, saved_model=False),
+    )
+    return out
+
+
+def test_bilstm_exports_with_fused_lstm_and_resets_its_state(bilstm_export):
+    path = os.path.join(bilstm_export, "model_float32.tflite")
+    card = model_card.read_model_card(path)
+    assert card["input"]["kind"] == "tokens" and card["vocabulary"][0] == "[UNK]"
+    counts = checks.op_counts(open(path, "rb").read())
+    assert counts.get("UNIDIRECTIONAL_SEQUENCE_LSTM") == 2 and "WHILE" not in counts
+    assert not any(name.startswith("HASHTABLE") for name in counts)  # the lookup is the app's
+    model = runner.TFLiteNLUModel(path)
+    assert model.stateful
+    first = model.run(["set an alarm for noon"])["slots"]
+    model.run(["call my brother now please"])
+    np.testing.assert_array_equal(model.run(["set an alarm for noon"])["slots"], first)
+    fresh = runner.TFLiteNLUModel(path).run(["set an alarm for noon"])["slots"]
+    np.testing.assert_array_equal(first, fresh)
