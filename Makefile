@@ -78,13 +78,17 @@ test: core-test ops
 	$(PY) -m pytest -q -n 2 tests
 
 # The README's end-to-end demo on data that ships with the code: train the
-# smoke preset (about a minute), evaluate it and predict two utterances.
+# smoke preset (about a minute), evaluate it, predict two utterances, export
+# checked float32 and int8 .tflite files, and benchmark them side by side.
 DEMO_WORKDIR ?= workdirs/demo
 demo: ops
 	$(PY) -m pqrnn.bin.train --config=pqrnn/configs/smoke.py --workdir=$(DEMO_WORKDIR)
 	$(PY) -m pqrnn.bin.evaluate --workdir=$(DEMO_WORKDIR) --split=test
 	printf 'wake me up at 7 am tomorrow\nwie ist das wetter in berlin\n' | \
 	  $(PY) -m pqrnn.bin.predict --workdir=$(DEMO_WORKDIR)
+	$(PY) export/export.py --workdir=$(DEMO_WORKDIR)
+	$(PY) export/benchmark.py --graph=$(DEMO_WORKDIR)/export/model_int8.tflite \
+	  --graph=$(DEMO_WORKDIR)/export/model_float32.tflite --num_runs=300
 
 build/projection_benchmark: tflite_ops/projection/benchmark_main.cc $(CORE_SRCS) $(CORE_HDRS)
 	@mkdir -p build
