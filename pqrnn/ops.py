@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 
-import pqrnn  # noqa: F401  (pins tf_keras before TensorFlow is imported)
 import tensorflow as tf
 
 from pqrnn import _lib

@@ -47,7 +47,7 @@ def hash_tokens(tokens: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
         for j in range(max_blocks):
             d = blocks[:, j]
             full = np.uint64(j) < full_blocks
-            mixed = ((low ^ (_shift_mix(d * _K_MUL) * _K_MUL)) * _K_MUL)
+            mixed = (low ^ (_shift_mix(d * _K_MUL) * _K_MUL)) * _K_MUL
             tail = (np.uint64(j) == full_blocks) & has_tail
             tailed = (low ^ d) * _K_MUL
             new_low = np.where(full, mixed, np.where(tail, tailed, low))
@@ -130,9 +130,7 @@ def sequence_string_projection(
 ) -> tuple[np.ndarray, np.ndarray]:
     """NumPy twin of `pqrnn.ops.sequence_string_projection` (no distortion)."""
     encoded = [t.encode("utf-8") if isinstance(t, str) else bytes(t) for t in texts]
-    tokenized = [
-        tokenize(t, max_seq_len, add_bos_tag, add_eos_tag, lowercase) for t in encoded
-    ]
+    tokenized = [tokenize(t, max_seq_len, add_bos_tag, add_eos_tag, lowercase) for t in encoded]
     lengths = np.array([len(toks) for toks, _ in tokenized], dtype=np.int32)
     max_len = int(lengths.max(initial=0))
     out = np.zeros((len(encoded), max_len, feature_size), dtype=np.float32)
@@ -149,12 +147,8 @@ def sequence_string_projection(
             for i, tok in enumerate(toks):
                 count = seen.get(tok, 0)
                 seen[tok] = count + 1
-                out[b, i, feature_size - 1] = (
-                    min(count * 2.0**-word_novelty_bits, 1.0) * 2.0 - 1.0
-                )
+                out[b, i, feature_size - 1] = min(count * 2.0**-word_novelty_bits, 1.0) * 2.0 - 1.0
         if doc_size_levels:
             size = math.log2(real) if real > 0 else 0.0
-            out[b, : len(toks), feature_size - 2] = (
-                min(size / doc_size_levels, 1.0) * 2.0 - 1.0
-            )
+            out[b, : len(toks), feature_size - 2] = min(size / doc_size_levels, 1.0) * 2.0 - 1.0
     return out, lengths

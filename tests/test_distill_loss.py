@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 import pqrnn  # noqa: F401
-import tensorflow as tf
 from pqrnn.distill.losses import TEACHER_INTENT, TEACHER_SLOTS, DistillationLoss, tempered_kl
 from pqrnn.training.trainer import joint_loss
 

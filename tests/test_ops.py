@@ -5,13 +5,12 @@ import sys
 
 import numpy as np
 import pytest
-
-import pqrnn  # noqa: F401
 import tensorflow as tf
 import tf_keras as keras
+
+import pqrnn  # noqa: F401
 from pqrnn import ops, reference_projection
 from pqrnn.layers import SequenceStringProjection
-
 from tests.hostile_strings import HOSTILE_STRINGS
 
 HELLO_FEATURES = [0, 1, 1, 0, 1, 0, 0, 0, 0, -1, 0, 1, 1, 1, 0, 1]
@@ -137,7 +136,10 @@ for _ in range(2):
 def _distortion_digests(seed):
     out = subprocess.run(
         [sys.executable, "-c", _DISTORT_SCRIPT % seed],
-        capture_output=True, text=True, check=True, timeout=300,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
     )
     return out.stdout.split()
 

@@ -13,7 +13,11 @@ import pathlib
 import sys
 
 MODELS = ("pqrnn", "bilstm", "transformer")
-METRICS = (("exact_match", "Exact match"), ("intent_accuracy", "Intent accuracy"), ("slot_f1", "Slot F1"))
+METRICS = (
+    ("exact_match", "Exact match"),
+    ("intent_accuracy", "Intent accuracy"),
+    ("slot_f1", "Slot F1"),
+)
 
 
 def main(dataset: str, *models: str, root: str = "workdirs") -> None:
@@ -35,7 +39,9 @@ def main(dataset: str, *models: str, root: str = "workdirs") -> None:
         print("|---|" + "---|" * (len(languages) + 1))
         for model, (metrics, _) in runs.items():
             cells = [f"{100 * metrics['per_language'][lang][key]:.1f}" for lang in languages]
-            print(f"| {model} | " + " | ".join(cells) + f" | **{100 * metrics['macro'][key]:.1f}** |")
+            print(
+                f"| {model} | " + " | ".join(cells) + f" | **{100 * metrics['macro'][key]:.1f}** |"
+            )
     print("\n| model | parameters | train examples/s | training wall time (this run) | steps |")
     print("|---|---|---|---|---|")
     for model, (_, summary) in runs.items():

@@ -20,10 +20,9 @@ import tempfile
 import time
 
 import numpy as np
+import tensorflow as tf
 from absl import app, flags
 
-import pqrnn  # noqa: F401
-import tensorflow as tf
 from pqrnn import ops, reference_projection, tflite
 from pqrnn.data import catalog
 
@@ -39,7 +38,9 @@ flags.DEFINE_integer(
     "num_utterances", 4096, "Utterances measured (drawn evenly from every language's test split)."
 )
 flags.DEFINE_integer("repeats", 5, "Timed passes per implementation (median reported).")
-flags.DEFINE_string("data_root", None, "Real-data folder (default: $PQRNN_SHARED_DATA or ../shared/data).")
+flags.DEFINE_string(
+    "data_root", None, "Real-data folder (default: $PQRNN_SHARED_DATA or ../shared/data)."
+)
 flags.DEFINE_string("output_json", None, "Also write the figures here.")
 flags.DEFINE_string(
     "core_benchmark",
@@ -154,7 +155,9 @@ def check_identical(impls, batches, feature_size: int) -> None:
         for name, fn in impls.items():
             got_p, got_n = fn(batch)
             if not (np.array_equal(got_n, want_n) and np.array_equal(got_p, want_p)):
-                raise AssertionError(f"{name} disagrees with the NumPy reference at F={feature_size}")
+                raise AssertionError(
+                    f"{name} disagrees with the NumPy reference at F={feature_size}"
+                )
 
 
 def core_seconds(binary: str, batches, feature_size: int, repeats: int) -> float:
@@ -164,7 +167,9 @@ def core_seconds(binary: str, batches, feature_size: int, repeats: int) -> float
     try:
         out = subprocess.run(
             [binary, f.name, str(feature_size), str(len(batches[0])), str(repeats)],
-            check=True, capture_output=True, text=True,
+            check=True,
+            capture_output=True,
+            text=True,
         )
     finally:
         os.unlink(f.name)

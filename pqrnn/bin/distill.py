@@ -22,7 +22,6 @@ import os
 from absl import app, flags
 from ml_collections import config_flags
 
-import pqrnn  # noqa: F401
 from pqrnn.distill.student import distill
 from pqrnn.training import predictor, trainer
 

@@ -19,7 +19,6 @@ import os
 
 from absl import app, flags, logging
 
-import pqrnn  # noqa: F401
 from pqrnn import io_utils, metrics
 from pqrnn.training import experiment, predictor
 

@@ -15,7 +15,6 @@ import sys
 import numpy as np
 from absl import app, flags
 
-import pqrnn  # noqa: F401
 from pqrnn.data import tokenize
 from pqrnn.data.example import Example, normalize_tokens
 from pqrnn.metrics import bio_spans

@@ -24,7 +24,6 @@ import ml_collections
 from absl import app, flags
 from ml_collections import config_flags
 
-import pqrnn  # noqa: F401
 from pqrnn import io_utils
 from pqrnn.distill.teacher import run_teacher
 

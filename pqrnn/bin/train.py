@@ -17,7 +17,6 @@ import os
 from absl import app, flags
 from ml_collections import config_flags
 
-import pqrnn  # noqa: F401
 from pqrnn.configs import smoke
 from pqrnn.training import predictor, trainer
 
@@ -30,11 +29,15 @@ _CONFIG = config_flags.DEFINE_config_file(
     lock_config=True,
 )
 _WORKDIR = flags.DEFINE_string(
-    "workdir", None, "Output folder (checkpoints, logs, config, vocabularies); resumes from it.",
+    "workdir",
+    None,
+    "Output folder (checkpoints, logs, config, vocabularies); resumes from it.",
     required=True,
 )
 _STRATEGY = flags.DEFINE_enum(
-    "strategy", "default", trainer.STRATEGIES,
+    "strategy",
+    "default",
+    trainer.STRATEGIES,
     "tf.distribute strategy: default (one device), mirrored (all local devices), "
     "multi_worker (workers from $TF_CONFIG).",
 )

@@ -25,10 +25,9 @@ from collections.abc import Sequence
 
 import ml_collections
 import numpy as np
+import tensorflow as tf
 from absl import logging
 
-import pqrnn  # noqa: F401
-import tensorflow as tf
 from pqrnn import io_utils
 from pqrnn.data.example import Example
 from pqrnn.data.vocab import LabelVocabs

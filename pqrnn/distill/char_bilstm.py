@@ -15,9 +15,9 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import pqrnn  # noqa: F401
 import tensorflow as tf
 import tf_keras as keras
+
 from pqrnn.layers import BiLSTMEncoder
 from pqrnn.models._heads import attach_heads
 

@@ -15,7 +15,6 @@ from typing import Protocol
 import numpy as np
 from absl import logging
 
-import pqrnn  # noqa: F401
 from pqrnn import metrics
 from pqrnn.data.example import OUTSIDE, Example
 from pqrnn.data.pipeline import kept_tokens

@@ -38,9 +38,8 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
-
-import pqrnn  # noqa: F401
 import tensorflow as tf
+
 from pqrnn import io_utils
 from pqrnn.data.example import Example
 from pqrnn.data.vocab import UNKNOWN_LABEL, LabelVocab, LabelVocabs, UnknownLabelError

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import dataclasses
 
-import pqrnn  # noqa: F401
 import tensorflow as tf
 import tf_keras as keras
+
 from pqrnn.models.losses import masked_sparse_ce
 
 TEACHER_INTENT = "teacher_intent_logits"

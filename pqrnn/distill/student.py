@@ -7,7 +7,6 @@ import os
 import ml_collections
 from absl import logging
 
-import pqrnn  # noqa: F401
 from pqrnn.data.vocab import LabelVocabs
 from pqrnn.distill.losses import DistillationLoss
 from pqrnn.distill.transfer_set import load_transfer_set

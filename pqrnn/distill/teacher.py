@@ -19,7 +19,6 @@ import os
 import ml_collections
 from absl import logging
 
-import pqrnn  # noqa: F401
 from pqrnn import io_utils, metrics
 from pqrnn.data.vocab import LabelVocabs
 from pqrnn.distill import augment, labelling, logits_io

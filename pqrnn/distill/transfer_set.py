@@ -18,7 +18,6 @@ import ml_collections
 import numpy as np
 from absl import logging
 
-import pqrnn  # noqa: F401
 from pqrnn.data.example import OUTSIDE, Example
 from pqrnn.data.pipeline import kept_tokens
 from pqrnn.data.vocab import UNKNOWN_LABEL, LabelVocabs

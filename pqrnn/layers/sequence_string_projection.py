@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pqrnn  # noqa: F401  (pins tf_keras before TensorFlow is imported)
 import tensorflow as tf
 import tf_keras as keras
 

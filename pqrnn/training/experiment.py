@@ -12,11 +12,10 @@ import os
 from collections.abc import Sequence
 
 import ml_collections
-from absl import logging
-
-import pqrnn  # noqa: F401
 import tensorflow as tf
 import tf_keras as keras
+from absl import logging
+
 from pqrnn import models, ops
 from pqrnn.data import catalog, synthetic
 from pqrnn.data.example import Example, ReadReport
@@ -116,9 +115,7 @@ def uses_tokens(config: ml_collections.ConfigDict) -> bool:
 def token_vocabulary(config: ml_collections.ConfigDict, train: Sequence[Example]) -> list[str]:
     """The baselines' word vocabulary (lowercased like the projection)."""
     lower = config.projection.lowercase
-    return models.build_vocabulary(
-        [t.lower() if lower else t for t in e.tokens] for e in train
-    )
+    return models.build_vocabulary([t.lower() if lower else t for t in e.tokens] for e in train)
 
 
 def build_model(

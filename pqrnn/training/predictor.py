@@ -8,10 +8,9 @@ from collections.abc import Sequence
 
 import ml_collections
 import numpy as np
-
-import pqrnn  # noqa: F401
 import tensorflow as tf
 import tf_keras as keras
+
 from pqrnn import io_utils
 from pqrnn.data.example import Example
 from pqrnn.data.vocab import LabelVocab, LabelVocabs
@@ -96,15 +95,15 @@ def predict_examples(
     dataset = experiment.make_dataset(
         config, examples, vocabs, training=False, batch_size=batch_size
     )
-    predict_step = tf.function(
-        lambda inputs: model(inputs, training=False), reduce_retracing=True
-    )
+    predict_step = tf.function(lambda inputs: model(inputs, training=False), reduce_retracing=True)
     intent_ids, slot_rows, intent_logits, slot_logits = [], [], [], []
     for features, _ in dataset:
         outputs = predict_step(model_inputs(model, features))
         intents = outputs["intent"].numpy()
         intent_ids.extend(np.argmax(intents, axis=-1))
-        for row, n in zip(outputs["slots"].numpy(), features["sequence_length"].numpy(), strict=True):
+        for row, n in zip(
+            outputs["slots"].numpy(), features["sequence_length"].numpy(), strict=True
+        ):
             slot_rows.append(np.argmax(row[:n], axis=-1))
             if return_logits:
                 slot_logits.append(row[:n])

@@ -28,11 +28,10 @@ import time
 from collections.abc import Callable, Sequence
 
 import ml_collections
-from absl import logging
-
-import pqrnn  # noqa: F401
 import tensorflow as tf
 import tf_keras as keras
+from absl import logging
+
 from pqrnn import io_utils, metrics, models
 from pqrnn.data.example import Example, ReadReport
 from pqrnn.data.vocab import LabelVocabs
@@ -226,7 +225,9 @@ def train(
         else:
             vocabulary = experiment.token_vocabulary(config, train_examples)
             if is_chief:
-                io_utils.atomic_write_text(paths["vocabulary"], "".join(w + "\n" for w in vocabulary))
+                io_utils.atomic_write_text(
+                    paths["vocabulary"], "".join(w + "\n" for w in vocabulary)
+                )
 
     t = config.train
     steps_per_epoch = math.ceil(len(train_examples) / t.batch_size)
@@ -275,7 +276,7 @@ def train(
             if model.losses:  # Weight regularizers, if a model config adds any.
                 total += tf.add_n(model.losses) / num_replicas
         grads = tape.gradient(total, model.trainable_variables)
-        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
         return losses.total, losses.intent, losses.slots
 
     def distributed_step(features, labels):
