@@ -232,6 +232,44 @@ class IssueLog:
         """Records a NORMALIZED or FILTERED row (never raises)."""
         self.report.add(Issue(self.path, line, kind, reason, message))
 
+    def columns(
+        self, line: int, text: str | None, error: str, expected: int, detail: str = ""
+    ) -> list[str] | None:
+        """The tab-separated columns of a row from `read_lines`, or None after
+        recording why the row is skipped (invalid UTF-8, wrong column count;
+        `detail` follows "expected N tab-separated columns" in the message)."""
+        if text is None:
+            self.fault(line, SKIPPED, "invalid_utf8", error)
+            return None
+        columns = text.split("\t")
+        if len(columns) != expected:
+            self.fault(
+                line,
+                SKIPPED,
+                "column_count",
+                f"expected {expected} tab-separated columns{detail}, got {len(columns)}",
+            )
+            return None
+        return columns
+
+    def normalized(
+        self, line: int, tokens: Sequence[str], tags: Sequence[str]
+    ) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+        """`normalize_tokens` of a row, recording a re-split as NORMALIZED; None
+        (row skipped) when no token is left."""
+        tokens_n, tags_n, changed = normalize_tokens(tokens, tags)
+        if not tokens_n:
+            self.fault(line, SKIPPED, "empty_utterance", "expected at least one token")
+            return None
+        if changed:
+            self.note(
+                line,
+                NORMALIZED,
+                "whitespace_in_token",
+                "empty tokens dropped or tokens holding whitespace split",
+            )
+        return tokens_n, tags_n
+
     def finish(self) -> None:
         """Logs one summary line per reason for normalized and filtered rows.
 

@@ -39,7 +39,6 @@ from pqrnn.data.example import (
     Example,
     IssueLog,
     ReadReport,
-    normalize_tokens,
 )
 from pqrnn.data.tokenizer import WHITESPACE_CHARS, tokenize
 
@@ -173,18 +172,10 @@ def read_mtop(
     examples: list[Example] = []
     for number, text, error in read_lines(path):
         report.rows_read += 1
-        if text is None:
-            log.fault(number, SKIPPED, "invalid_utf8", error)
-            continue
-        columns = text.split("\t")
-        if len(columns) != len(MTOP_COLUMNS):
-            log.fault(
-                number,
-                SKIPPED,
-                "column_count",
-                f"expected {len(MTOP_COLUMNS)} tab-separated columns "
-                f"({', '.join(MTOP_COLUMNS)}), got {len(columns)}",
-            )
+        columns = log.columns(
+            number, text, error, len(MTOP_COLUMNS), f" ({', '.join(MTOP_COLUMNS)})"
+        )
+        if columns is None:
             continue
         row = dict(zip(MTOP_COLUMNS, columns, strict=True))
         if not _check_locale(log, number, row["locale"], language):
@@ -241,12 +232,10 @@ def read_mtop(
             log.fault(number, REPAIRED, "slot_dropped", problem)
         if partial:
             log.note(number, NORMALIZED, "slot_partial_token", "a slot covers part of a token")
-        tokens_n, tags_n, changed = normalize_tokens(tokens, tags)
-        if not tokens_n:
-            log.fault(number, SKIPPED, "empty_utterance", "expected at least one token")
+        normalized = log.normalized(number, tokens, tags)
+        if normalized is None:
             continue
-        if changed:
-            log.note(number, NORMALIZED, "whitespace_in_token", "tokens holding whitespace split")
+        tokens_n, tags_n = normalized
         examples.append(
             Example(row["id"], language, tokens_n, tags_n, row["intent"], f"{path}:{number}")
         )
@@ -488,17 +477,8 @@ def read_mtop_train_flat(
         )
     for number, text, error in lines:
         report.rows_read += 1
-        if text is None:
-            log.fault(number, SKIPPED, "invalid_utf8", error)
-            continue
-        columns = text.split("\t")
-        if len(columns) != len(MTOP_FLAT_COLUMNS):
-            log.fault(
-                number,
-                SKIPPED,
-                "column_count",
-                f"expected {len(MTOP_FLAT_COLUMNS)} tab-separated columns, got {len(columns)}",
-            )
+        columns = log.columns(number, text, error, len(MTOP_FLAT_COLUMNS))
+        if columns is None:
             continue
         row = dict(zip(MTOP_FLAT_COLUMNS, columns, strict=True))
         if row["v2_status"] not in V2_STATUSES:
@@ -534,12 +514,10 @@ def read_mtop_train_flat(
         for problem in problems:
             log.fault(number, REPAIRED, "slot_dropped", problem)
         tokens, tags = tokens_and_tags_from_flat(row["utterance"], slots, spans, language)
-        tokens_n, tags_n, changed = normalize_tokens(tokens, tags)
-        if not tokens_n:
-            log.fault(number, SKIPPED, "empty_utterance", "expected at least one token")
+        normalized = log.normalized(number, tokens, tags)
+        if normalized is None:
             continue
-        if changed:
-            log.note(number, NORMALIZED, "whitespace_in_token", "tokens holding whitespace split")
+        tokens_n, tags_n = normalized
         row_id = row["id"] or f"train:{row['line'] or number}"
         examples.append(Example(row_id, language, tokens_n, tags_n, intent, f"{path}:{number}"))
         report.rows_kept += 1

@@ -15,14 +15,12 @@ import re
 
 from pqrnn.data._files import read_lines
 from pqrnn.data.example import (
-    NORMALIZED,
     SKIPPED,
     DataFormatError,
     Example,
     IssueLog,
     ReadReport,
     is_valid_tag,
-    normalize_tokens,
 )
 
 MULTIATIS_COLUMNS = ("id", "utterance", "slot_labels", "intent")
@@ -84,17 +82,8 @@ def read_multiatis(
     name = pathlib.Path(path).name
     for number, text, error in lines:
         report.rows_read += 1
-        if text is None:
-            log.fault(number, SKIPPED, "invalid_utf8", error)
-            continue
-        columns = text.split("\t")
-        if len(columns) != len(MULTIATIS_COLUMNS):
-            log.fault(
-                number,
-                SKIPPED,
-                "column_count",
-                f"expected {len(MULTIATIS_COLUMNS)} tab-separated columns, got {len(columns)}",
-            )
+        columns = log.columns(number, text, error, len(MULTIATIS_COLUMNS))
+        if columns is None:
             continue
         row_id, utterance, slot_labels, intent = columns
         tokens = utterance.split(" ")
@@ -117,17 +106,10 @@ def read_multiatis(
         if not intent.strip():
             log.fault(number, SKIPPED, "empty_intent", "expected an intent label, got ''")
             continue
-        tokens_n, tags_n, changed = normalize_tokens(tokens, tags)
-        if not tokens_n:
-            log.fault(number, SKIPPED, "empty_utterance", "expected at least one token")
+        normalized = log.normalized(number, tokens, tags)
+        if normalized is None:
             continue
-        if changed:
-            log.note(
-                number,
-                NORMALIZED,
-                "whitespace_in_token",
-                "empty tokens dropped or tokens holding whitespace split",
-            )
+        tokens_n, tags_n = normalized
         examples.append(
             Example(
                 id=row_id or f"{name}:{number}",

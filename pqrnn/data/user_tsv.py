@@ -24,14 +24,12 @@ from collections.abc import Iterable
 
 from pqrnn.data._files import read_lines
 from pqrnn.data.example import (
-    NORMALIZED,
     SKIPPED,
     DataFormatError,
     Example,
     IssueLog,
     ReadReport,
     is_valid_tag,
-    normalize_tokens,
 )
 from pqrnn.data.tokenizer import WHITESPACE_RE
 
@@ -82,17 +80,8 @@ def read_tsv(
     examples: list[Example] = []
     for number, text, error in lines:
         report.rows_read += 1
-        if text is None:
-            log.fault(number, SKIPPED, "invalid_utf8", error)
-            continue
-        columns = text.split("\t")
-        if len(columns) != len(names):
-            log.fault(
-                number,
-                SKIPPED,
-                "column_count",
-                f"expected {len(names)} tab-separated columns as in the header, got {len(columns)}",
-            )
+        columns = log.columns(number, text, error, len(names), " as in the header")
+        if columns is None:
             continue
         tokens = columns[index["tokens"]].split(" ")
         tags = columns[index["tags"]].split(" ")
@@ -120,17 +109,10 @@ def read_tsv(
         if not row_language:
             log.fault(number, SKIPPED, "empty_language", "expected a language code, got ''")
             continue
-        tokens_n, tags_n, changed = normalize_tokens(tokens, tags)
-        if not tokens_n:
-            log.fault(number, SKIPPED, "empty_utterance", "expected at least one token")
+        normalized = log.normalized(number, tokens, tags)
+        if normalized is None:
             continue
-        if changed:
-            log.note(
-                number,
-                NORMALIZED,
-                "whitespace_in_token",
-                "empty tokens dropped or tokens holding whitespace split",
-            )
+        tokens_n, tags_n = normalized
         examples.append(
             Example(
                 row_id or f"{name}:{number}",
