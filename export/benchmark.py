@@ -10,7 +10,9 @@ run interleaved, one utterance per invoke (inputs set before the clock
 starts). pqrnn's custom ops are registered here. Inputs: --input_file (one
 utterance per line), --dataset=multiatis|mtop --split=test (real data from
 ../shared/data), or by default pqrnn's generated dev set (no data files
-needed). --peak_int8_matmul also measures this machine's int8 matrix
+needed). --graph_without_xnnpack runs a model with the runtime's builtin
+kernels only (benchmark_model's --use_xnnpack=false), interleaved with the
+others; repeat a --graph there to compare both. --peak_int8_matmul also measures this machine's int8 matrix
 throughput through the same runtime. docs/EXPORT.md.
 """
 
@@ -21,6 +23,12 @@ from absl import app, flags
 from pqrnn.export import benchmark
 
 _GRAPHS = flags.DEFINE_multi_string("graph", [], "A .tflite model; repeat to compare models.")
+_NO_XNNPACK_GRAPHS = flags.DEFINE_multi_string(
+    "graph_without_xnnpack",
+    [],
+    "A .tflite model run with the runtime's builtin kernels only (as benchmark_model "
+    "--use_xnnpack=false); may repeat a --graph to compare both in one interleaved run.",
+)
 _NUM_THREADS = flags.DEFINE_integer("num_threads", 1, "Interpreter CPU threads.")
 _NUM_RUNS = flags.DEFINE_integer("num_runs", 1000, "Timed invokes per model.")
 _WARMUP_RUNS = flags.DEFINE_integer("warmup_runs", 50, "Untimed invokes per model first.")
@@ -48,7 +56,7 @@ _PEAK = flags.DEFINE_bool(
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {argv[1:]}")
-    if not _GRAPHS.value:
+    if not _GRAPHS.value and not _NO_XNNPACK_GRAPHS.value:
         raise app.UsageError("give at least one --graph=model.tflite")
     if _INPUT_FILE.value:
         texts = benchmark.read_utterances(_INPUT_FILE.value, _NUM_INPUTS.value)
@@ -74,6 +82,7 @@ def main(argv):
         num_threads=_NUM_THREADS.value,
         num_runs=_NUM_RUNS.value,
         warmup_runs=_WARMUP_RUNS.value,
+        without_xnnpack=_NO_XNNPACK_GRAPHS.value,
     )
     for result in results:
         print()
@@ -117,14 +126,14 @@ def main(argv):
             per_utterance = macs["per_token"] * mean_tokens + macs["per_utterance"]
             achieved = per_utterance / r.stats()["p50"] / 1e3
             share = achieved / peak["gmacs_per_s"]
-            figures.setdefault("pqrnn_macs", {})[r.path] = {
+            figures.setdefault("pqrnn_macs", {})[r.label] = {
                 "per_token": macs["per_token"],
                 "per_utterance_at_mean_tokens": per_utterance,
                 "achieved_gmacs_per_s": achieved,
                 "share_of_peak": share,
             }
             print(
-                f"{r.path}: {per_utterance / 1e6:.2f}M MACs per utterance "
+                f"{r.label}: {per_utterance / 1e6:.2f}M MACs per utterance "
                 f"({macs['per_token'] / 1e3:.0f}K per token x {mean_tokens:.2f} tokens "
                 f"+ {macs['per_utterance'] / 1e3:.0f}K) -> {achieved:.2f} GMAC/s at p50 = "
                 f"{100 * share:.1f}% of the int8 matrix throughput"

@@ -60,6 +60,7 @@ def test_benchmark_binary_prints_the_tool_figures_without_tensorflow(graphs, tmp
         "runpy.run_path('export/benchmark.py', run_name='__main__')"
     )
     args = [f"--graph={g}" for g in graphs] + [
+        f"--graph_without_xnnpack={graphs[1]}",
         "--num_runs=30",
         "--warmup_runs=5",
         f"--output_json={output}",
@@ -97,8 +98,10 @@ def test_benchmark_binary_prints_the_tool_figures_without_tensorflow(graphs, tmp
         assert words in out, words
     assert "TF_CLEAN" in result.stderr
     figures = json.loads(output.read_text())
-    assert figures["num_inputs"] == 3 and len(figures["graphs"]) == 2
+    assert figures["num_inputs"] == 3 and len(figures["graphs"]) == 3
     assert all(g["inference_count"] == 30 for g in figures["graphs"])
+    assert [g["use_xnnpack"] for g in figures["graphs"]] == [True, True, False]
+    assert "model_int8.tflite -xnnpack" in out and "Use xnnpack: [0]" in out
 
 
 def test_run_benchmark_interleaves_and_cycles_inputs(graphs):
@@ -108,6 +111,15 @@ def test_run_benchmark_interleaves_and_cycles_inputs(graphs):
     assert [len(r.run_us) for r in results] == [7, 7]
     assert all(len(r.warmup_us) == 2 and r.first_us > 0 for r in results)
     assert "x p50" in benchmark.format_comparison(results)
+
+
+def test_without_xnnpack_the_runtime_delegates_nothing(graphs):
+    def ops(use_xnnpack):
+        graph = benchmark._Graph(graphs[1], 1, use_xnnpack)
+        return [op["op_name"] for op in graph.interpreter._get_ops_details()]
+
+    assert "DELEGATE" in ops(True)
+    assert "DELEGATE" not in ops(False) and "FULLY_CONNECTED" in ops(False)
 
 
 def test_default_inputs_need_no_data_files():

@@ -87,6 +87,20 @@ def test_augmented_amount_only_and_teacher_labels(tmp_path):
     assert transfer.examples[0].tags == ("O", "O")
 
 
+def test_augmented_utterances_of_other_languages_are_skipped(tmp_path):
+    augmented = [
+        Example(f"a{i}", lang, ("play", "jazz"), ("O", "B-genre"), "play")
+        for i, lang in enumerate(["de", "en", "de", "en", "en"])
+    ]
+    path = write(str(tmp_path / "aug.tfrecord"), augmented)
+    english = [e for e in TRAIN if e.language == "en"]
+    config = config_for(tmp_path, augmented_logits=path, augmented_amount=1.0)
+    transfer = load_transfer_set(config, VOCABS, english)
+    # round(1.0 * 2) of the three English records, none of the German ones.
+    assert (transfer.num_original, transfer.num_augmented) == (2, 2)
+    assert [e.id for e in transfer.examples[2:]] == ["a1", "a3"]
+
+
 def test_scale_logits():
     x = np.array([[1.0, 2.0, 3.0]])
     assert scale_logits(x, 2.0).tolist() == [[2.0, 4.0, 6.0]]

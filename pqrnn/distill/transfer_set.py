@@ -185,6 +185,18 @@ def load_transfer_set(
     num_augmented = 0
     if d.augmented_logits:
         records = _read(d.augmented_logits, vocabs, d)
+        # A student trained on some languages (config.data.languages) uses
+        # only the augmented utterances of those languages.
+        languages = {e.language for e in train_examples}
+        kept = [r for r in records if r.language in languages]
+        if len(kept) < len(records):
+            logging.info(
+                "augmented logits: %d of %d records are in the training languages %s",
+                len(kept),
+                len(records),
+                sorted(languages),
+            )
+        records = kept
         if d.augmented_amount >= 0:
             wanted = round(d.augmented_amount * len(train_examples))
             if wanted > len(records):

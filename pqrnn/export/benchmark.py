@@ -105,13 +105,22 @@ def load_custom_ops() -> int:
 class _Graph:
     """One model under test, driven through the raw interpreter API."""
 
-    def __init__(self, path: str, num_threads: int):
+    def __init__(self, path: str, num_threads: int, use_xnnpack: bool = True):
         self.path = path
+        self.use_xnnpack = use_xnnpack
         self.size = os.path.getsize(path)
+        kwargs = {}
+        if not use_xnnpack:
+            from ai_edge_litert.interpreter import OpResolverType
+
+            # The runtime's own kernels only (benchmark_model --use_xnnpack=false).
+            kwargs["experimental_op_resolver_type"] = (
+                OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+            )
         gc.collect()
         rss_before = rss_bytes()
         started = time.perf_counter_ns()
-        self.model = runner.TFLiteNLUModel(path, num_threads=num_threads)
+        self.model = runner.TFLiteNLUModel(path, num_threads=num_threads, **kwargs)
         self.interpreter = self.model.interpreter  # Allocated by the runner.
         self.init_us = (time.perf_counter_ns() - started) / 1e3
         self.init_rss = rss_bytes() - rss_before
@@ -146,6 +155,12 @@ class Result:
     init_rss_bytes: int
     overall_rss_bytes: int
     card: dict
+    use_xnnpack: bool = True
+
+    @property
+    def label(self) -> str:
+        """The graph's path, marked when it ran without XNNPACK."""
+        return self.path if self.use_xnnpack else f"{self.path} (no XNNPACK)"
 
     def stats(self) -> dict[str, float]:
         runs = np.asarray(self.run_us)
@@ -165,6 +180,7 @@ class Result:
     def to_json(self) -> dict:
         return {
             "graph": self.path,
+            "use_xnnpack": self.use_xnnpack,
             "model_bytes": self.model_bytes,
             "init_us": self.init_us,
             "first_inference_us": self.first_us,
@@ -183,26 +199,30 @@ def run_benchmark(
     num_threads: int = 1,
     num_runs: int = 1000,
     warmup_runs: int = 50,
+    without_xnnpack: Sequence[str] = (),
 ) -> list[Result]:
     """Benchmarks `graphs` interleaved on `utterances` (cycled).
 
-    Each model is loaded (init time and memory measured one at a time), run
+    `without_xnnpack` are more graphs (the same files as in `graphs`, or
+    others) run with the runtime's builtin kernels only, no XNNPACK
+    delegate, interleaved with the rest. Each model is loaded (init time and memory measured one at a time), run
     once (first inference), `warmup_runs` times, then `num_runs` times; in
     every round each model gets the same utterance, models in a rotating
     order.
     """
-    if not graphs:
+    if not graphs and not without_xnnpack:
         raise ValueError("no --graph given")
     if not utterances:
         raise ValueError("no utterances to run")
     load_custom_ops()
     # One throwaway interpreter first: the runtime's one-time setup (its
     # Python modules, XNNPACK) must not count against the first graph.
-    _Graph(graphs[0], num_threads)
+    specs = [(path, True) for path in graphs] + [(path, False) for path in without_xnnpack]
+    _Graph(specs[0][0], num_threads, specs[0][1])
     gc.collect()
     loaded = []
-    for path in graphs:
-        graph = _Graph(path, num_threads)
+    for path, use_xnnpack in specs:
+        graph = _Graph(path, num_threads, use_xnnpack)
         graph.set_inputs(utterances[0])
         graph.first_us = graph.invoke_us()
         graph.overall_rss = rss_bytes() - graph._rss_before
@@ -233,6 +253,7 @@ def run_benchmark(
             init_rss_bytes=g.init_rss,
             overall_rss_bytes=g.overall_rss,
             card=g.model.card,
+            use_xnnpack=g.use_xnnpack,
         )
         for g in loaded
     ]
@@ -245,6 +266,7 @@ def format_result(result: Result, num_threads: int) -> str:
     return "\n".join(
         [
             f"Graph: [{result.path}]",
+            f"Use xnnpack: [{int(result.use_xnnpack)}]",
             f"Model: {result.card.get('model')} {result.card.get('precision')} "
             f"(input: {result.card.get('input', {}).get('kind')})",
             f"#threads used for CPU inference: [{num_threads}]",
@@ -269,14 +291,17 @@ def format_comparison(results: Sequence[Result]) -> str:
     """A table of every model with ratios to the first."""
     base = results[0].stats()
     lines = [
-        f"{'graph':40} {'size KB':>9} {'p50 us':>9} {'avg us':>9} {'p90 us':>9} {'p99 us':>9}"
+        f"{'graph':52} {'size KB':>9} {'p50 us':>9} {'avg us':>9} {'p90 us':>9} {'p99 us':>9}"
         f" {'x p50':>7} {'x size':>7}"
     ]
     for r in results:
         s = r.stats()
-        name = os.path.basename(os.path.dirname(r.path)) + "/" + os.path.basename(r.path)
+        # The last three path parts tell <workdir>/export/model_int8.tflite apart.
+        name = "/".join(os.path.normpath(r.path).split(os.sep)[-3:])
+        if not r.use_xnnpack:
+            name += " -xnnpack"
         lines.append(
-            f"{name[-40:]:40} {r.model_bytes / 1024:9.1f} {s['p50']:9.1f} {s['avg']:9.1f} "
+            f"{name[-52:]:52} {r.model_bytes / 1024:9.1f} {s['p50']:9.1f} {s['avg']:9.1f} "
             f"{s['p90']:9.1f} {s['p99']:9.1f} {s['p50'] / base['p50']:7.2f} "
             f"{r.model_bytes / results[0].model_bytes:7.2f}"
         )

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Distillation rows of docs/RESULTS.md for one dataset: teacher (trained
+# here, scored, logits of train + 2x augmented utterances), the distilled
+# pQRNN student with the same number of training examples as the pQRNN
+# trained alone (tools/run_results.sh), its test metrics, and its float and
+# int8 (PTQ) .tflite files scored on test.
+#   tools/distill_results.sh multiatis|mtop [teacher|student|export|all]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-.venv/bin/python}
+dataset=$1
+step=${2:-all}
+L=workdirs/logs
+mkdir -p $L
+if [ "$dataset" = multiatis ]; then
+  teacher_epochs=8; student_epochs=4   # no-teacher pQRNN: 12 epochs of 1x data
+else
+  teacher_epochs=4; student_epochs=2   # no-teacher pQRNN: 6 epochs of 1x data
+fi
+T=workdirs/teacher_$dataset
+S=workdirs/distill_$dataset
+if [ "$step" = teacher ] || [ "$step" = all ]; then
+  $PY -m pqrnn.bin.teacher --config=pqrnn/configs/teacher.py:$dataset \
+    --config.train.epochs=$teacher_epochs --config.train.batch_size=128 \
+    --config.train.learning_rate=3e-3 --workdir=$T > $L/teacher_$dataset.log 2>&1
+fi
+if [ "$step" = student ] || [ "$step" = all ]; then
+  $PY -m pqrnn.bin.distill --config=pqrnn/configs/distill.py:$dataset \
+    --config.train.batch_size=128 --config.train.learning_rate=3e-3 \
+    --config.train.epochs=$student_epochs --workdir=$S > $L/distill_$dataset.log 2>&1
+  $PY -m pqrnn.bin.evaluate --workdir=$S --split=test > $L/distill_$dataset.test.log 2>&1
+fi
+if [ "$step" = export ] || [ "$step" = all ]; then
+  $PY export/export.py --workdir=$S --quantization=ptq > $L/distill_$dataset.export.log 2>&1
+  for f in $S/export/model_float32.tflite $S/export/model_int8.tflite; do
+    echo "== $f"
+    $PY -m pqrnn.bin.evaluate --tflite=$f --split=test 2>&1 | grep -v "^[IWE][0-9]"
+  done > $L/distill_$dataset.export_test.log
+fi
+echo "done: $L/{teacher,distill}_$dataset*.log"

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Int8 export rows of docs/RESULTS.md ("Int8 export") for one dataset:
+# quantize + export the pQRNN, export the baselines, score every .tflite on
+# test, benchmark all of them interleaved. Expects the workdirs of
+# tools/run_results.sh (workdirs/<dataset>_{pqrnn,bilstm,transformer}).
+#   tools/export_results.sh multiatis|mtop [qat_epochs]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-.venv/bin/python}
+dataset=$1
+qat_epochs=${2:-2}
+W=workdirs/$dataset
+L=workdirs/logs/export_$dataset
+mkdir -p workdirs/logs
+$PY export/quantize.py --workdir=${W}_pqrnn --method=qat --qat_epochs=$qat_epochs > $L.quantize.log 2>&1
+$PY export/export.py --workdir=${W}_pqrnn > $L.export_pqrnn.log 2>&1
+$PY export/export.py --workdir=${W}_pqrnn --quantization=ptq \
+  --output_dir=${W}_pqrnn/export_ptq --saved_model=false > $L.export_pqrnn_ptq.log 2>&1
+for m in bilstm transformer; do
+  $PY export/export.py --workdir=${W}_$m > $L.export_$m.log 2>&1
+done
+graphs=(${W}_pqrnn/export/model_int8.tflite ${W}_pqrnn/export/model_float32.tflite
+        ${W}_pqrnn/export_ptq/model_int8.tflite
+        ${W}_bilstm/export/model_int8.tflite ${W}_bilstm/export/model_float32.tflite
+        ${W}_transformer/export/model_int8.tflite ${W}_transformer/export/model_float32.tflite)
+for f in "${graphs[@]}"; do
+  echo "== $f"
+  $PY -m pqrnn.bin.evaluate --tflite=$f --split=test 2>&1 | grep -v "^[IWE][0-9]"
+done > $L.evaluate.log
+$PY export/benchmark.py $(printf -- "--graph=%s " "${graphs[@]}") \
+  --dataset=$dataset --split=test --num_runs=2000 --num_threads=1 --peak_int8_matmul \
+  --output_json=workdirs/${dataset}_benchmark.json > $L.benchmark.log 2>&1
+echo "done: $L.*.log, workdirs/${dataset}_benchmark.json"
