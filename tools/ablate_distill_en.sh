@@ -24,15 +24,16 @@ run() {
 }
 want() { [ ${#selected[@]} -eq 0 ] || [[ " ${selected[*]} " == *" $1 "* ]]; }
 selected=("$@")
-# name            epochs  flags                      (amount a: (1 + a) x data per epoch)
+# Most telling first. amount a: (1 + a) x the data per epoch, so fewer epochs.
+# name            epochs  flags
 want aug2_T2_a05 && run aug2_T2_a05 4 --config.distill.augmented_amount=2
 want aug0_T2_a05 && run aug0_T2_a05 12 --config.distill.augmented_logits=
-want aug1_T2_a05 && run aug1_T2_a05 6 --config.distill.augmented_amount=1
-want aug2_T1_a05 && run aug2_T1_a05 4 --config.distill.augmented_amount=2 --config.distill.temperature=1
-want aug2_T4_a05 && run aug2_T4_a05 4 --config.distill.augmented_amount=2 --config.distill.temperature=4
-want aug2_T2_a0 && run aug2_T2_a0 4 --config.distill.augmented_amount=2 --config.distill.alpha=0
-want aug2_T2_a09 && run aug2_T2_a09 4 --config.distill.augmented_amount=2 --config.distill.alpha=0.9
 # Augmentation without a teacher: hard labels from the augmentation, alpha=1.
 want aug2_noteacher && run aug2_noteacher 4 --config.distill.augmented_amount=2 \
   --config.distill.alpha=1 --config.distill.hard_labels=augmentation
+want aug2_T1_a05 && run aug2_T1_a05 4 --config.distill.augmented_amount=2 --config.distill.temperature=1
+want aug2_T4_a05 && run aug2_T4_a05 4 --config.distill.augmented_amount=2 --config.distill.temperature=4
+want aug2_T2_a0 && run aug2_T2_a0 4 --config.distill.augmented_amount=2 --config.distill.alpha=0
+want aug1_T2_a05 && run aug1_T2_a05 6 --config.distill.augmented_amount=1
+want aug2_T2_a09 && run aug2_T2_a09 4 --config.distill.augmented_amount=2 --config.distill.alpha=0.9
 true

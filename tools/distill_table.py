@@ -1,0 +1,129 @@
+"""Prints the distillation tables of docs/RESULTS.md from finished workdirs.
+
+    .venv/bin/python tools/distill_table.py multiatis   # after tools/distill_results.sh multiatis
+    .venv/bin/python tools/distill_table.py mtop
+    .venv/bin/python tools/distill_table.py ablate_en   # after tools/ablate_distill_en.sh
+
+Reads metrics_test.json / teacher_metrics_test.json (pqrnn.bin.evaluate,
+pqrnn.bin.teacher), <file>.metrics_test.json of the exported .tflite files
+(`evaluate --tflite`) and train_summary.json. Prints exact match per language
+with the average and each row's share of the teacher's average, then sizes.
+"""
+
+import json
+import pathlib
+import sys
+
+ROOT = pathlib.Path("workdirs")
+
+
+def _read(path: pathlib.Path):
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _teacher_metrics(workdir: pathlib.Path):
+    return _read(workdir / "metrics_test.json") or _read(workdir / "teacher_metrics_test.json")
+
+
+def _em_table(rows: list[tuple[str, dict]], teacher_em: float) -> None:
+    languages = list(rows[0][1]["per_language"])
+    print("| model | " + " | ".join(languages) + " | avg | share of teacher |")
+    print("|---|" + "---|" * (len(languages) + 2))
+    for name, metrics in rows:
+        cells = [f"{100 * metrics['per_language'][lang]['exact_match']:.1f}" for lang in languages]
+        em = metrics["macro"]["exact_match"]
+        print(
+            f"| {name} | "
+            + " | ".join(cells)
+            + f" | **{100 * em:.1f}** | {100 * em / teacher_em:.1f}% |"
+        )
+
+
+def dataset_tables(dataset: str) -> None:
+    teacher_dir = ROOT / f"teacher_{dataset}"
+    student_dir = ROOT / f"distill_{dataset}"
+    alone_dir = ROOT / f"{dataset}_pqrnn"
+    teacher = _teacher_metrics(teacher_dir)
+    if teacher is None:
+        sys.exit(f"no teacher metrics in {teacher_dir}")
+    rows = [("teacher (char_bilstm)", teacher)]
+    for name, path in (
+        ("pQRNN alone, Keras", alone_dir / "metrics_test.json"),
+        ("pQRNN alone, int8 .tflite (QAT)", alone_dir / "export/model_int8.metrics_test.json"),
+        ("pQRNN distilled, Keras", student_dir / "metrics_test.json"),
+        (
+            "pQRNN distilled, float32 .tflite",
+            student_dir / "export/model_float32.metrics_test.json",
+        ),
+        (
+            "pQRNN distilled, int8 .tflite (PTQ)",
+            student_dir / "export/model_int8.metrics_test.json",
+        ),
+    ):
+        metrics = _read(path)
+        if metrics is not None:
+            rows.append((name, metrics))
+    print(f"\nExact match (%), {dataset} test:\n")
+    _em_table(rows, teacher["macro"]["exact_match"])
+    print("\nIntent accuracy / slot F1 (%, averages):\n")
+    print("| model | intent acc. | slot F1 | exact match |")
+    print("|---|---|---|---|")
+    for name, m in rows:
+        macro = m["macro"]
+        print(
+            f"| {name} | {100 * macro['intent_accuracy']:.2f} | {100 * macro['slot_f1']:.2f} | "
+            f"{100 * macro['exact_match']:.2f} |"
+        )
+    teacher_summary = _read(teacher_dir / "train_summary.json") or {}
+    student_summary = _read(student_dir / "train_summary.json") or {}
+    # Its weights as float32 (its checkpoints also hold the optimizer's state).
+    teacher_bytes = 4 * teacher_summary.get("parameters", 0)
+    int8 = student_dir / "export/model_int8.tflite"
+    print("\n| | parameters | file |")
+    print("|---|---|---|")
+    print(
+        f"| teacher | {teacher_summary.get('parameters', 0):,} | "
+        f"{teacher_bytes / 1024:,.0f} KB (float32 weights) |"
+    )
+    if int8.exists():
+        print(
+            f"| student | {student_summary.get('parameters', 0):,} | "
+            f"{int8.stat().st_size / 1024:,.0f} KB (int8 .tflite) |"
+        )
+        if teacher_summary.get("parameters") and student_summary.get("parameters"):
+            print(
+                f"| teacher / student | {teacher_summary['parameters'] / student_summary['parameters']:.1f}× | "
+                f"{teacher_bytes / int8.stat().st_size:.1f}× |"
+            )
+
+
+def ablation_table() -> None:
+    teacher = _teacher_metrics(ROOT / "teacher_multiatis")
+    alone = _read(ROOT / "ablate_en_pqrnn_no_dropout_no_zoneout/metrics_test.json")
+    print("\nMultiATIS++ English test (%):\n")
+    print("| run | intent acc. | slot F1 | exact match |")
+    print("|---|---|---|---|")
+
+    def row(name, m):
+        e = m["per_language"]["en"]
+        print(
+            f"| {name} | {100 * e['intent_accuracy']:.1f} | {100 * e['slot_f1']:.1f} | "
+            f"{100 * e['exact_match']:.1f} |"
+        )
+
+    if teacher:
+        row("teacher (multilingual char_bilstm), English", teacher)
+    if alone:
+        row("pQRNN alone (12 epochs)", alone)
+    for workdir in sorted(ROOT.glob("ablate_en_distill_*")):
+        metrics = _read(workdir / "metrics_test.json")
+        if metrics:
+            row(workdir.name.removeprefix("ablate_en_distill_"), metrics)
+
+
+if __name__ == "__main__":
+    which = sys.argv[1] if len(sys.argv) > 1 else "multiatis"
+    if which == "ablate_en":
+        ablation_table()
+    else:
+        dataset_tables(which)
