@@ -54,6 +54,41 @@ def test_deploy_model_equals_the_joint_model(joint, pooling):
     assert "qrnn_0" in names and "qrnn_1" in names and "bottleneck" in names
 
 
+def test_padding_mask_is_sequence_mask():
+    inputs = _inputs()
+    mask = deploy_model.PaddingMask()([inputs["projection"], inputs["sequence_length"]])
+    expected = tf.sequence_mask(inputs["sequence_length"], inputs["projection"].shape[1])
+    np.testing.assert_array_equal(mask.numpy(), expected.numpy())
+
+
+def test_deploy_intent_head_with_a_given_mask_and_zeroed_inputs_is_bit_identical():
+    encodings = np.random.default_rng(6).normal(size=[3, 6, 8]).astype(np.float32)
+    lengths = np.array([6, 2, 0], np.int32)
+    encodings[np.arange(6)[None, :] >= lengths[:, None]] = 0.0  # as DeployQRNN outputs
+    head = deploy_model.DeployIntentHead(num_intents=4)
+    expected = head(tf.constant(encodings), sequence_length=tf.constant(lengths))
+    fast = deploy_model.DeployIntentHead.from_config({**head.get_config(), "zeroed_inputs": True})
+    fast(tf.constant(encodings), sequence_length=tf.constant(lengths))
+    deploy_model._copy_weights(head, fast)  # noqa: SLF001
+    mask = tf.sequence_mask(lengths, 6)
+    actual = fast(tf.constant(encodings), padding_mask=mask)
+    np.testing.assert_array_equal(actual.numpy(), expected.numpy())
+    np.testing.assert_array_equal(
+        fast(tf.constant(encodings), sequence_length=tf.constant(lengths)).numpy(),
+        expected.numpy(),
+    )
+    assert fast.get_config()["zeroed_inputs"] is True
+
+
+def test_deploy_model_computes_one_padding_mask(joint):
+    deploy = deploy_model.build_deploy_model(joint)
+    masks = [layer for layer in deploy.layers if isinstance(layer, deploy_model.PaddingMask)]
+    assert len(masks) == 1
+    qrnn = [layer for layer in deploy.layers if isinstance(layer, deploy_model.DeployQRNN)]
+    assert [layer.mask_inputs for layer in qrnn] == [True, False]
+    assert deploy.get_layer("intent").zeroed_inputs
+
+
 def test_deploy_model_rejects_a_baseline():
     baseline = models.build_bilstm_model(models.BiLSTMConfig(), ["a", "b"], 3, 4)
     with pytest.raises(ValueError, match="not a PQRNNEncoder"):

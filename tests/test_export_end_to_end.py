@@ -57,6 +57,8 @@ def test_export_writes_checked_artifacts_with_cards(exported):
         assert summary["op_problems"] == [], summary["op_problems"]
         assert summary["op_counts"][checks.POOLING_OP] == 1  # the smoke model has one layer
         assert "WHILE" not in summary["op_counts"]
+        # The padding mask is computed once (pqrnn.export.deploy_model.PaddingMask).
+        assert summary["op_counts"]["LESS"] == 1 and summary["op_counts"]["RANGE"] == 1
         card = model_card.read_model_card(os.path.join(out, summary["file"]))
         assert card["precision"] == precision and card["model"] == "pqrnn"
         assert card["input"]["kind"] == "text" and card["projection"]["feature_size"] == 128

@@ -73,7 +73,10 @@ class DeployQRNN(QRNN):
     positions already (true of every DeployQRNN's output) and skips zeroing
     them, which saves the mask ops in a stack's later layers.
 
-    Call arguments: as `QRNN`.
+    Call arguments: as `QRNN`, plus `padding_mask`: optional bool [B, T] of
+    real positions (`PaddingMask`'s output); when given, it is the mask the
+    inputs are zeroed with (lengths still come from `sequence_length`), so a
+    model computes its mask once for every layer that needs it.
 
     Example:
     >>> layer = DeployQRNN(units=4, direction="bidirectional")
@@ -86,10 +89,16 @@ class DeployQRNN(QRNN):
         self.mask_inputs = mask_inputs
         self.gates_activation = keras.activations.linear
 
-    def call(self, inputs, sequence_length=None, mask=None, training=None):
-        valid = valid_positions(inputs, sequence_length, mask) if self.mask_inputs else None
+    def call(self, inputs, sequence_length=None, mask=None, training=None, padding_mask=None):
+        valid = None
+        if self.mask_inputs:
+            valid = (
+                padding_mask
+                if padding_mask is not None
+                else valid_positions(inputs, sequence_length, mask)
+            )
         if sequence_length is not None:
-            lengths = tf.reshape(tf.cast(sequence_length, tf.int32), [-1])
+            lengths = _int32_vector(sequence_length)
         elif mask is not None:
             lengths = tf.reduce_sum(tf.cast(mask, tf.int32), axis=1)
         elif valid is not None:
@@ -137,12 +146,64 @@ class DeployQRNN(QRNN):
 
 
 @keras.utils.register_keras_serializable(package="pqrnn")
-class DeployIntentHead(IntentHead):
-    """`pqrnn.layers.IntentHead` with its per-token score as a `DeployDense`."""
+class PaddingMask(keras.layers.Layer):
+    """bool [B, T] mask of real positions, from [B, T, ...] inputs and [B] lengths.
 
-    def __init__(self, *args, **kwargs):
+    The same values as `tf.sequence_mask(lengths, T)`, computed once for the
+    whole deploy model from the projection: in a `.tflite` file its int32 /
+    bool ops (SHAPE, STRIDED_SLICE, RANGE, LESS), which XNNPACK does not
+    delegate, then run once, before the first delegated op, instead of once
+    per layer that masks, between delegated ops.
+
+    Example:
+    >>> PaddingMask()([tf.zeros([2, 3, 4]), tf.constant([3, 1])]).numpy()
+    array([[ True,  True,  True],
+           [ True, False, False]])
+    """
+
+    def call(self, inputs):
+        sequence, sequence_length = inputs
+        positions = tf.range(tf.shape(sequence)[1])
+        return tf.expand_dims(positions, 0) < tf.expand_dims(_int32_vector(sequence_length), 1)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+
+@keras.utils.register_keras_serializable(package="pqrnn")
+class DeployIntentHead(IntentHead):
+    """`pqrnn.layers.IntentHead` with its per-token score as a `DeployDense`.
+
+    Args:
+      zeroed_inputs: the inputs are zero at padded positions already (true
+        of DeployQRNN outputs), so the head skips zeroing them; the values
+        are the same.
+      *args, **kwargs: as `IntentHead`.
+
+    Call arguments: as `IntentHead`, plus `padding_mask` (bool [B, T], wins
+    over `sequence_length` and `mask`).
+    """
+
+    def __init__(self, *args, zeroed_inputs: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        self.zeroed_inputs = zeroed_inputs
         self.attention_score = DeployDense(1, use_bias=False, name="attention_score")
+
+    def call(self, inputs, sequence_length=None, mask=None, training=None, padding_mask=None):
+        if padding_mask is None and not self.zeroed_inputs:
+            return super().call(inputs, sequence_length, mask, training)
+        # IntentHead.call with the mask given and, with zeroed inputs, no
+        # zeroing: the same ops on the same values.
+        valid = padding_mask
+        if valid is None:
+            valid = valid_positions(inputs, sequence_length, mask)
+        encodings = inputs if self.zeroed_inputs else zero_padding(inputs, valid)
+        return self._pool(encodings, valid, training)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update(zeroed_inputs=self.zeroed_inputs)
+        return config
 
 
 @keras.utils.register_keras_serializable(package="pqrnn")
@@ -194,19 +255,28 @@ def build_deploy_model(model: keras.Model, pooling: str = "op") -> keras.Model:
         pairs.append((new, layer))
         return new
 
+    # One padding mask for the first QRNN layer and the intent head (every
+    # DeployQRNN zeroes its padded outputs: only the first one needs to zero
+    # its inputs, the bottleneck's, and the head's inputs are zero there).
+    valid = None
+    if pooling == "op":
+        valid = PaddingMask(name="padding_mask")([projection, sequence_length])
     x = clone(encoder.bottleneck_dense, DeployDense)(projection)
     for i, (dropout, qrnn) in enumerate(
         zip(encoder.dropout_layers, encoder.qrnn_layers, strict=True)
     ):
         x = clone(dropout)(x)
         if pooling == "op":
-            # Every DeployQRNN zeroes its padded outputs: only the first one
-            # needs to zero its inputs (the bottleneck's).
             layer = clone(qrnn, DeployQRNN, mask_inputs=i == 0)
+            x = layer(x, sequence_length=sequence_length, padding_mask=valid if i == 0 else None)
         else:
-            layer = clone(qrnn, QRNN)
-        x = layer(x, sequence_length=sequence_length)
-    intent = clone(intent_head, DeployIntentHead)(x, sequence_length=sequence_length)
+            x = clone(qrnn, QRNN)(x, sequence_length=sequence_length)
+    if pooling == "op":
+        intent = clone(intent_head, DeployIntentHead, zeroed_inputs=True)(
+            x, sequence_length=sequence_length, padding_mask=valid
+        )
+    else:
+        intent = clone(intent_head, DeployIntentHead)(x, sequence_length=sequence_length)
     slots = clone(slot_head, DeploySlotHead)(x)
     deploy = keras.Model(
         inputs={"projection": projection, "sequence_length": sequence_length},
@@ -216,6 +286,17 @@ def build_deploy_model(model: keras.Model, pooling: str = "op") -> keras.Model:
     for new, old in pairs:
         _copy_weights(old, new)
     return deploy
+
+
+def _int32_vector(sequence_length):
+    """[B] int32 lengths (no op when they are already that)."""
+    if (
+        tf.is_tensor(sequence_length)
+        and sequence_length.dtype == tf.int32
+        and sequence_length.shape.rank == 1
+    ):
+        return sequence_length
+    return tf.reshape(tf.cast(sequence_length, tf.int32), [-1])
 
 
 def build_deploy_baseline(model: keras.Model) -> keras.Model:

@@ -229,6 +229,7 @@ def custom_objects() -> dict:
         "DeployQRNN": deploy_model.DeployQRNN,
         "DeployIntentHead": deploy_model.DeployIntentHead,
         "DeploySlotHead": deploy_model.DeploySlotHead,
+        "PaddingMask": deploy_model.PaddingMask,
         "QRNN": deploy_model.QRNN,
     }
 

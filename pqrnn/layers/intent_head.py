@@ -70,7 +70,11 @@ class IntentHead(keras.layers.Layer):
 
     def call(self, inputs, sequence_length=None, mask=None, training=None):
         valid = valid_positions(inputs, sequence_length, mask)
-        encodings = zero_padding(inputs, valid)
+        return self._pool(zero_padding(inputs, valid), valid, training)
+
+    def _pool(self, encodings, valid, training):
+        """Logits from [B, T, H] encodings that are zero where `valid` (bool
+        [B, T] or None: every position) is false."""
         scores = tf.squeeze(self.attention_score(encodings), -1)  # [B, T]
         if valid is not None:
             lowest = tf.reduce_min(scores, axis=1, keepdims=True)

@@ -9,42 +9,67 @@
 namespace pqrnn {
 namespace {
 
-// Four floats as a GCC/Clang vector extension: one SSE2 or NEON register,
-// so the unit loops below run four lanes at a time on every target without
-// depending on the auto-vectorizer (which leaves the clamps' branches
-// scalar at -O2).
+// GCC/Clang vector extensions, so the unit loops run several lanes at a time
+// without depending on the auto-vectorizer (which leaves the clamps'
+// branches scalar at -O2): 4 floats (one SSE2 or NEON register) on every
+// target and, on x86-64 CPUs that have it, 8 with AVX2 (chosen at run time).
+// Every lane does the same IEEE float operations as the scalar code (the
+// AVX2 target has no FMA, so nothing is contracted): the results are the same
+// bits whichever width runs (qrnn_pooling_test.cc checks it).
 typedef float Vec4 __attribute__((vector_size(16)));
-typedef int32_t Mask4 __attribute__((vector_size(16)));
-constexpr int kLanes = 4;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define PQRNN_QRNN_AVX2 1
+typedef float Vec8 __attribute__((vector_size(32)));
+#endif
+// 32-byte vectors only ever live inside the AVX2 functions (everything
+// below is force-inlined there); compilers still warn about the ABI of the
+// templates.
+#if defined(__clang__)
+#pragma clang diagnostic ignored "-Wpsabi"
+#elif defined(__GNUC__)
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
 
-inline Vec4 Splat(float x) { return Vec4{x, x, x, x}; }
-inline Vec4 Load(const float* p) {
-  Vec4 v;
+#define PQRNN_INLINE inline __attribute__((always_inline))
+
+template <typename T>
+PQRNN_INLINE T Splat(float x) {
+  return T{} + x;
+}
+template <typename T>
+PQRNN_INLINE T Load(const float* p) {
+  T v;
   std::memcpy(&v, p, sizeof(v));
   return v;
 }
-inline void Store(float* p, Vec4 v) { std::memcpy(p, &v, sizeof(v)); }
+template <typename T>
+PQRNN_INLINE void Store(float* p, const T& v) {
+  std::memcpy(p, &v, sizeof(v));
+}
 
 // Clamps to [-c, c]; NaN stays NaN (its comparisons are false).
-inline float Clamp(float x, float c) {
+PQRNN_INLINE float Clamp(float x, float c) {
   x = x < -c ? -c : x;
   return x > c ? c : x;
 }
-inline Vec4 Clamp(Vec4 x, float c) {
-  const Mask4 low = x < Splat(-c);
-  x = reinterpret_cast<Vec4>((low & reinterpret_cast<Mask4>(Splat(-c))) |
-                             (~low & reinterpret_cast<Mask4>(x)));
-  const Mask4 high = x > Splat(c);
-  return reinterpret_cast<Vec4>((high & reinterpret_cast<Mask4>(Splat(c))) |
-                                (~high & reinterpret_cast<Mask4>(x)));
+template <typename T>
+PQRNN_INLINE T Clamp(const T& in, float c) {
+  T x = in;
+  using Mask = decltype(x < x);
+  const Mask low = x < Splat<T>(-c);
+  x = reinterpret_cast<T>((low & reinterpret_cast<Mask>(Splat<T>(-c))) |
+                          (~low & reinterpret_cast<Mask>(x)));
+  const Mask high = x > Splat<T>(c);
+  return reinterpret_cast<T>((high & reinterpret_cast<Mask>(Splat<T>(c))) |
+                             (~high & reinterpret_cast<Mask>(x)));
 }
 
 // Eigen's generic_fast_tanh_float: a [13/6] rational approximation of tanh on
-// [-c, c], exact to a few ulp, with no branches. T is float or Vec4 (the
-// scalar constants broadcast).
+// [-c, c], exact to a few ulp, with no branches. T is float, Vec4 or Vec8
+// (the scalar constants broadcast).
 template <typename T>
-inline T FastTanh(T x) {
-  x = Clamp(x, 7.99881172180175781f);
+PQRNN_INLINE T FastTanh(const T& in) {
+  const T x = Clamp(in, 7.99881172180175781f);
   const T x2 = x * x;
   T p = x2 * -2.76076847742355e-16f + 2.00018790482477e-13f;
   p = p * x2 + -8.60467152213735e-11f;
@@ -60,19 +85,19 @@ inline T FastTanh(T x) {
 }
 
 template <typename T>
-inline T FastSigmoid(T x) {
+PQRNN_INLINE T FastSigmoid(const T& x) {
   return FastTanh(x * 0.5f) * 0.5f + 0.5f;
 }
 
 // One step of one direction for units [j, j + lanes): updates the states and
-// writes (or, accumulate, adds) the hidden states. T is float or Vec4.
+// writes (or, accumulate, adds) the hidden states.
 template <typename T, bool kAccumulate>
-inline void Step(const float* z, const float* f, const float* o, float* state, float* h) {
+PQRNN_INLINE void Step(const float* z, const float* f, const float* o, float* state, float* h) {
   T zt, ft, ot, c, out;
   if constexpr (std::is_same_v<T, float>) {
     zt = *z, ft = *f, ot = *o, c = *state;
   } else {
-    zt = Load(z), ft = Load(f), ot = Load(o), c = Load(state);
+    zt = Load<T>(z), ft = Load<T>(f), ot = Load<T>(o), c = Load<T>(state);
   }
   const T forget = FastSigmoid(ft);
   c = forget * c + (1.0f - forget) * FastTanh(zt);
@@ -82,20 +107,64 @@ inline void Step(const float* z, const float* f, const float* o, float* state, f
     *h = kAccumulate ? *h + out : out;
   } else {
     Store(state, c);
-    Store(h, kAccumulate ? Load(h) + out : out);
+    Store(h, kAccumulate ? Load<T>(h) + out : out);
   }
+}
+
+// One step of one direction for every unit: the widest vectors first, then
+// 4 lanes, then one at a time.
+template <typename Wide, bool kAccumulate>
+PQRNN_INLINE void StepRowWith(int units, const float* z, float* state, float* h) {
+  const float* f = z + units;
+  const float* o = f + units;
+  int j = 0;
+  constexpr int kWide = sizeof(Wide) / sizeof(float);
+  for (; j + kWide <= units; j += kWide) {
+    Step<Wide, kAccumulate>(z + j, f + j, o + j, state + j, h + j);
+  }
+  for (; j + 4 <= units; j += 4) Step<Vec4, kAccumulate>(z + j, f + j, o + j, state + j, h + j);
+  for (; j < units; ++j) Step<float, kAccumulate>(z + j, f + j, o + j, state + j, h + j);
 }
 
 template <bool kAccumulate>
 void StepRow(int units, const float* z, float* state, float* h) {
-  const float* f = z + units;
-  const float* o = f + units;
-  int j = 0;
-  // Two independent vectors per iteration hide the division's latency.
-  for (; j + kLanes <= units; j += kLanes) {
-    Step<Vec4, kAccumulate>(z + j, f + j, o + j, state + j, h + j);
-  }
-  for (; j < units; ++j) Step<float, kAccumulate>(z + j, f + j, o + j, state + j, h + j);
+  StepRowWith<Vec4, kAccumulate>(units, z, state, h);
+}
+
+#ifdef PQRNN_QRNN_AVX2
+template <bool kAccumulate>
+__attribute__((target("avx2"))) void StepRowAvx2(int units, const float* z, float* state,
+                                                 float* h) {
+  StepRowWith<Vec8, kAccumulate>(units, z, state, h);
+}
+#endif
+
+using StepRowFn = void (*)(int, const float*, float*, float*);
+
+// The step functions for this CPU: {overwrite, accumulate}.
+struct StepRowFns {
+  StepRowFn set;
+  StepRowFn add;
+};
+
+StepRowFns PortableStepRows() { return {StepRow<false>, StepRow<true>}; }
+
+StepRowFns BestStepRows() {
+#ifdef PQRNN_QRNN_AVX2
+  if (__builtin_cpu_supports("avx2")) return {StepRowAvx2<false>, StepRowAvx2<true>};
+#endif
+  return PortableStepRows();
+}
+
+bool& UsePortable() {
+  static bool portable = false;
+  return portable;
+}
+
+const StepRowFns& StepRows() {
+  static const StepRowFns best = BestStepRows();
+  static const StepRowFns portable = PortableStepRows();
+  return UsePortable() ? portable : best;
 }
 
 int NumDirections(const QrnnPoolingOptions& options) {
@@ -136,6 +205,7 @@ int RealSteps(const int32_t* lengths, int b, int steps) {
 }  // namespace
 
 float QrnnTanh(float x) { return FastTanh(x); }
+void QrnnPoolingUsePortableVectors(bool portable) { UsePortable() = portable; }
 float QrnnSigmoid(float x) { return FastSigmoid(x); }
 
 bool ParseQrnnDirection(std::string_view name, QrnnDirection* direction) {
@@ -214,6 +284,7 @@ void QrnnPooling(const QrnnPoolingOptions& options, const QrnnPoolingShape& shap
   const size_t O = shape.output_channels;
   scratch->resize(units);
   float* state = scratch->data();
+  const StepRowFns& rows = StepRows();
   for (int b = 0; b < shape.batch; ++b) {
     const int n = RealSteps(lengths, b, shape.steps);
     float* out_b = output + static_cast<size_t>(b) * shape.steps * O;
@@ -228,11 +299,7 @@ void QrnnPooling(const QrnnPoolingOptions& options, const QrnnPoolingShape& shap
         const int t = layout.reverse ? n - 1 - s : s;
         const float* z = gates_b + (t + layout.row_offset) * G + layout.gate_column;
         float* h = out_b + t * O + layout.out_column;
-        if (layout.accumulate) {
-          StepRow<true>(units, z, state, h);
-        } else {
-          StepRow<false>(units, z, state, h);
-        }
+        (layout.accumulate ? rows.add : rows.set)(units, z, state, h);
       }
     }
   }

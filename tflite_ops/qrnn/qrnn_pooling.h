@@ -24,8 +24,9 @@
 // direction, or "sum" of two) or 2 * units ("concat", forward first).
 //
 // tanh and sigmoid use a branch-free rational approximation (the one Eigen,
-// and so TensorFlow, uses for float tanh; max error ~1e-7 absolute), which
-// compilers vectorize over units.
+// and so TensorFlow, uses for float tanh; max error ~1e-7 absolute),
+// vectorized over units: 4 lanes everywhere, 8 (AVX2, chosen at run time)
+// on x86-64 CPUs that have it, the same bits either way.
 #ifndef PQRNN_TFLITE_OPS_QRNN_QRNN_POOLING_H_
 #define PQRNN_TFLITE_OPS_QRNN_QRNN_POOLING_H_
 
@@ -86,6 +87,10 @@ void QrnnPoolingGrad(const QrnnPoolingOptions& options, const QrnnPoolingShape& 
 // The activations, exposed for tests.
 float QrnnTanh(float x);
 float QrnnSigmoid(float x);
+
+// Tests only: true makes QrnnPooling use its portable 4-lane vectors instead
+// of the widest this CPU has (AVX2 on x86-64); both give the same bits.
+void QrnnPoolingUsePortableVectors(bool portable);
 
 }  // namespace pqrnn
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -128,6 +129,30 @@ TEST(MatchesReferenceForEveryDirectionMergeAndLength) {
     CHECK_CTX(worst < 2e-6, "direction " + std::to_string(static_cast<int>(c.direction)) +
                                 " merge " + std::to_string(static_cast<int>(c.merge)) +
                                 " worst " + std::to_string(worst));
+  }
+}
+
+TEST(EveryVectorWidthGivesTheSameBits) {
+  // Units that exercise 8-, 4- and 1-lane steps and their remainders.
+  const std::vector<int32_t> lengths = {9, 3, 0};
+  uint32_t seed = 100;
+  for (const Case& c : kCases) {
+    for (int units : {1, 3, 4, 5, 8, 12, 13, 16, 21, 64}) {
+      const QrnnPoolingOptions options = Options(c.direction, c.merge, c.offset);
+      const int dirs = c.direction == QrnnDirection::kBidirectional ? 2 : 1;
+      const QrnnPoolingShape shape = ShapeOrDie(options, 3, 9 + c.offset, dirs * 3 * units);
+      const std::vector<float> gates = RandomVector(
+          static_cast<size_t>(3) * shape.gate_steps * shape.gate_channels, seed++, 9.0f);
+      const size_t size = static_cast<size_t>(3) * shape.steps * shape.output_channels;
+      std::vector<float> best(size, 1.0f), portable(size, 2.0f), scratch;
+      pqrnn::QrnnPoolingUsePortableVectors(false);
+      pqrnn::QrnnPooling(options, shape, gates.data(), lengths.data(), best.data(), &scratch);
+      pqrnn::QrnnPoolingUsePortableVectors(true);
+      pqrnn::QrnnPooling(options, shape, gates.data(), lengths.data(), portable.data(), &scratch);
+      pqrnn::QrnnPoolingUsePortableVectors(false);
+      CHECK_CTX(std::memcmp(best.data(), portable.data(), size * sizeof(float)) == 0,
+                "units " + std::to_string(units));
+    }
   }
 }
 
