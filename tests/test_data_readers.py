@@ -105,6 +105,21 @@ def test_multiatis_bad_rows(tmp_path):
     }
 
 
+def test_multiatis_repeated_ids_are_made_unique(tmp_path):
+    # MultiATIS++ HI lists alternative translations under one id.
+    rows = [
+        "id\tutterance\tslot_labels\tintent",
+        "4\tfare boston\tO B-city\tatis_airfare",
+        "4\tfares boston\tO B-city\tatis_airfare",
+        "5\tflights\tO\tatis_flight",
+        "4\tprice boston\tO B-city\tatis_airfare",
+    ]
+    examples, report = read_multiatis(write(tmp_path / "train_HI.tsv", "\n".join(rows) + "\n"))
+    check_report(report, examples)
+    assert [e.id for e in examples] == ["4", "4@3", "5", "4@5"]
+    assert report.normalized == {"duplicate_id": 2}
+
+
 def test_multiatis_header_error_in_both_modes(tmp_path):
     path = write(tmp_path / "train_EN.tsv", "utterance\tid\tslot_labels\tintent\n")
     for strict in (False, True):

@@ -15,6 +15,7 @@ import re
 
 from pqrnn.data._files import read_lines
 from pqrnn.data.example import (
+    NORMALIZED,
     SKIPPED,
     DataFormatError,
     Example,
@@ -50,7 +51,9 @@ def read_multiatis(
     Rows whose token count differs from their tag count, rows with a tag that
     is not "O"/"B-X"/"I-X", rows with a wrong number of columns, an empty
     intent or no tokens are faults: skipped with a warning naming file:line
-    (strict=False) or raised as DataFormatError (strict=True). Tokens holding
+    (strict=False) or raised as DataFormatError (strict=True). An id that
+    repeats an earlier row's (HI has alternative translations under one id)
+    becomes `<id>@<line>` and is counted as normalized. Tokens holding
     non-ASCII whitespace (e.g. U+00A0 in "D.\u00a0C.") are split for the
     projection op (see `normalize_tokens`) and counted as normalized.
 
@@ -80,6 +83,7 @@ def read_multiatis(
             path, 1, f"expected the header {chr(9).join(MULTIATIS_COLUMNS)!r}, got {got}"
         )
     name = pathlib.Path(path).name
+    seen_ids: set[str] = set()
     for number, text, error in lines:
         report.rows_read += 1
         columns = log.columns(number, text, error, len(MULTIATIS_COLUMNS))
@@ -110,9 +114,22 @@ def read_multiatis(
         if normalized is None:
             continue
         tokens_n, tags_n = normalized
+        example_id = row_id or f"{name}:{number}"
+        if example_id in seen_ids:
+            # MultiATIS++ HI repeats ids for alternative translations; a
+            # (language, id) pair must name one utterance (teacher logits are
+            # keyed by it), so a repeat gets its line number.
+            log.note(
+                number,
+                NORMALIZED,
+                "duplicate_id",
+                f"id {example_id!r} repeats an earlier row's; renamed {example_id}@{number}",
+            )
+            example_id = f"{example_id}@{number}"
+        seen_ids.add(example_id)
         examples.append(
             Example(
-                id=row_id or f"{name}:{number}",
+                id=example_id,
                 language=language,
                 tokens=tokens_n,
                 tags=tags_n,
