@@ -3,7 +3,11 @@
 # quantize + export the pQRNN, export the baselines, score every .tflite on
 # test, benchmark all of them interleaved. Expects the workdirs of
 # tools/run_results.sh (workdirs/<dataset>_{pqrnn,bilstm,transformer}).
-#   tools/export_results.sh multiatis|mtop [qat_epochs]
+# The distilled student (workdirs/distill_<dataset>, tools/distill_results.sh)
+# is benchmarked too when its export exists.
+#   tools/export_results.sh multiatis|mtop [qat_epochs|reuse]
+# reuse: keep the QAT weights of an earlier run (<workdir>/qat/) and only
+# export, score and benchmark again (e.g. after a change to the served graph).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
@@ -12,7 +16,9 @@ qat_epochs=${2:-2}
 W=workdirs/$dataset
 L=workdirs/logs/export_$dataset
 mkdir -p workdirs/logs
-$PY export/quantize.py --workdir=${W}_pqrnn --method=qat --qat_epochs=$qat_epochs > $L.quantize.log 2>&1
+if [ "$qat_epochs" != reuse ]; then
+  $PY export/quantize.py --workdir=${W}_pqrnn --method=qat --qat_epochs=$qat_epochs > $L.quantize.log 2>&1
+fi
 $PY export/export.py --workdir=${W}_pqrnn > $L.export_pqrnn.log 2>&1
 $PY export/export.py --workdir=${W}_pqrnn --quantization=ptq \
   --output_dir=${W}_pqrnn/export_ptq --saved_model=false > $L.export_pqrnn_ptq.log 2>&1
@@ -23,11 +29,13 @@ graphs=(${W}_pqrnn/export/model_int8.tflite ${W}_pqrnn/export/model_float32.tfli
         ${W}_pqrnn/export_ptq/model_int8.tflite
         ${W}_bilstm/export/model_int8.tflite ${W}_bilstm/export/model_float32.tflite
         ${W}_transformer/export/model_int8.tflite ${W}_transformer/export/model_float32.tflite)
+student=workdirs/distill_$dataset/export/model_int8.tflite
 for f in "${graphs[@]}"; do
   echo "== $f"
   $PY -m pqrnn.bin.evaluate --tflite=$f --split=test 2>&1 | grep -v "^[IWE][0-9]"
 done > $L.evaluate.log
-$PY export/benchmark.py $(printf -- "--graph=%s " "${graphs[@]}") \
+[ -f $student ] && bench_graphs=("${graphs[@]}" $student) || bench_graphs=("${graphs[@]}")
+$PY export/benchmark.py $(printf -- "--graph=%s " "${bench_graphs[@]}") \
   --dataset=$dataset --split=test --num_runs=2000 --num_threads=1 --peak_int8_matmul \
   --output_json=workdirs/${dataset}_benchmark.json > $L.benchmark.log 2>&1
 echo "done: $L.*.log, workdirs/${dataset}_benchmark.json"
