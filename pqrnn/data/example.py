@@ -121,7 +121,8 @@ def normalize_tokens(
 # Issue kinds. Faults make `strict` readers raise; normalizations never do.
 SKIPPED = "skipped"  # fault: row dropped
 REPAIRED = "repaired"  # fault: row kept with a label changed (e.g. an overlapping slot dropped)
-NORMALIZED = "normalized"  # not a fault: row kept, tokens re-split for the projection op or id made unique
+# not a fault: row kept, tokens re-split for the projection op or its id made unique
+NORMALIZED = "normalized"
 FILTERED = "filtered"  # not a fault: row dropped on purpose (a reader flag)
 
 
