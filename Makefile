@@ -86,6 +86,7 @@ demo: ops
 	$(PY) -m pqrnn.bin.evaluate --workdir=$(DEMO_WORKDIR) --split=test
 	printf 'wake me up at 7 am tomorrow\nwie ist das wetter in berlin\n' | \
 	  $(PY) -m pqrnn.bin.predict --workdir=$(DEMO_WORKDIR)
+	$(PY) export/quantize.py --workdir=$(DEMO_WORKDIR) --method=qat
 	$(PY) export/export.py --workdir=$(DEMO_WORKDIR)
 	$(PY) export/benchmark.py --graph=$(DEMO_WORKDIR)/export/model_int8.tflite \
 	  --graph=$(DEMO_WORKDIR)/export/model_float32.tflite --num_runs=300
