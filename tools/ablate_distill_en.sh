@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Distillation ablations on MultiATIS++ English (docs/RESULTS.md,
-# "Distillation ablations"): augmentation amount, temperature, alpha, and
-# augmentation without a teacher. Students see the same number of training
+# Distillation ablations on MultiATIS++ English (docs/RESULTS.md, "Ablations:
+# augmentation amount, temperature, α"): augmentation amount, temperature,
+# alpha, and augmentation without a teacher. Students see the same number of training
 # examples as the English pQRNN trained alone in tools/ablate_pqrnn_en.sh
 # (12 epochs of the 4,478 English training utterances). The teacher is the
 # multilingual one of tools/distill_results.sh multiatis (its English
