@@ -23,7 +23,12 @@ import tf_keras as keras
 
 from pqrnn import ops
 from pqrnn.layers import QRNN, IntentHead, SlotHead
-from pqrnn.layers._masking import resolve_training, valid_positions, zero_padding
+from pqrnn.layers._masking import (
+    int32_lengths,
+    resolve_training,
+    valid_positions,
+    zero_padding,
+)
 
 POOLING_CHOICES = ("op", "builtin")
 
@@ -98,7 +103,7 @@ class DeployQRNN(QRNN):
                 else valid_positions(inputs, sequence_length, mask)
             )
         if sequence_length is not None:
-            lengths = _int32_vector(sequence_length)
+            lengths = int32_lengths(sequence_length)
         elif mask is not None:
             lengths = tf.reduce_sum(tf.cast(mask, tf.int32), axis=1)
         elif valid is not None:
@@ -149,8 +154,8 @@ class DeployQRNN(QRNN):
 class PaddingMask(keras.layers.Layer):
     """bool [B, T] mask of real positions, from [B, T, ...] inputs and [B] lengths.
 
-    The same values as `tf.sequence_mask(lengths, T)`, computed once for the
-    whole deploy model from the projection: in a `.tflite` file its int32 /
+    `valid_positions` (the layers' own mask), computed once for the whole
+    deploy model from the projection: in a `.tflite` file its int32 /
     bool ops (SHAPE, STRIDED_SLICE, RANGE, LESS), which XNNPACK does not
     delegate, then run once, before the first delegated op, instead of once
     per layer that masks, between delegated ops.
@@ -163,8 +168,7 @@ class PaddingMask(keras.layers.Layer):
 
     def call(self, inputs):
         sequence, sequence_length = inputs
-        positions = tf.range(tf.shape(sequence)[1])
-        return tf.expand_dims(positions, 0) < tf.expand_dims(_int32_vector(sequence_length), 1)
+        return valid_positions(sequence, sequence_length)
 
     def compute_mask(self, inputs, mask=None):
         return None
@@ -286,17 +290,6 @@ def build_deploy_model(model: keras.Model, pooling: str = "op") -> keras.Model:
     for new, old in pairs:
         _copy_weights(old, new)
     return deploy
-
-
-def _int32_vector(sequence_length):
-    """[B] int32 lengths (no op when they are already that)."""
-    if (
-        tf.is_tensor(sequence_length)
-        and sequence_length.dtype == tf.int32
-        and sequence_length.shape.rank == 1
-    ):
-        return sequence_length
-    return tf.reshape(tf.cast(sequence_length, tf.int32), [-1])
 
 
 def build_deploy_baseline(model: keras.Model) -> keras.Model:

@@ -13,11 +13,22 @@ def valid_positions(inputs, sequence_length=None, mask=None):
     no Keras mask machinery.
     """
     if sequence_length is not None:
-        lengths = tf.reshape(tf.cast(sequence_length, tf.int32), [-1])
-        return tf.sequence_mask(lengths, maxlen=tf.shape(inputs)[1])
+        return tf.sequence_mask(int32_lengths(sequence_length), maxlen=tf.shape(inputs)[1])
     if mask is not None:
         return tf.cast(mask, tf.bool)
     return None
+
+
+def int32_lengths(sequence_length):
+    """[B] int32 lengths from any [B] or [B, 1] integer lengths (no op, and so
+    no op in an exported graph, when they are [B] int32 already)."""
+    if (
+        tf.is_tensor(sequence_length)
+        and sequence_length.dtype == tf.int32
+        and sequence_length.shape.rank == 1
+    ):
+        return sequence_length
+    return tf.reshape(tf.cast(sequence_length, tf.int32), [-1])
 
 
 def zero_padding(inputs, valid):
