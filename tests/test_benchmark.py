@@ -101,7 +101,7 @@ def test_benchmark_binary_prints_the_tool_figures_without_tensorflow(graphs, tmp
     assert figures["num_inputs"] == 3 and len(figures["graphs"]) == 3
     assert all(g["inference_count"] == 30 for g in figures["graphs"])
     assert [g["use_xnnpack"] for g in figures["graphs"]] == [True, True, False]
-    assert "model_int8.tflite -xnnpack" in out and "Use xnnpack: [0]" in out
+    assert "model_int8.tflite (no XNNPACK)" in out and "Use xnnpack: [0]" in out
 
 
 def test_run_benchmark_interleaves_and_cycles_inputs(graphs):
@@ -132,6 +132,6 @@ def test_macs_of_the_default_pqrnn():
 
     config = common.base_config("pqrnn").to_dict()
     macs = benchmark.pqrnn_macs_per_token(config, num_intents=113, num_tags=149)
-    # bottleneck 512x96 + QRNN 3x96x384 + 2 x 3x128x384 + attention 128 + slots 128x149
-    assert macs["per_token"] == 49152 + 110592 + 2 * 147456 + 128 + 19072
+    # bottleneck 2048x96 + QRNN 3x96x384 + 3x128x384 + attention 128 + slots 128x149
+    assert macs["per_token"] == 196608 + 110592 + 147456 + 128 + 19072
     assert macs["per_utterance"] == 128 * 113

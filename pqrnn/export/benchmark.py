@@ -299,7 +299,7 @@ def format_comparison(results: Sequence[Result]) -> str:
         # The last three path parts tell <workdir>/export/model_int8.tflite apart.
         name = "/".join(os.path.normpath(r.path).split(os.sep)[-3:])
         if not r.use_xnnpack:
-            name += " -xnnpack"
+            name += " (no XNNPACK)"  # as Result.label marks it in the log lines
         lines.append(
             f"{name[-52:]:52} {r.model_bytes / 1024:9.1f} {s['p50']:9.1f} {s['avg']:9.1f} "
             f"{s['p90']:9.1f} {s['p99']:9.1f} {s['p50'] / base['p50']:7.2f} "

@@ -12,7 +12,7 @@ English (113 intents, 149 BIO slot tags):
 
 | model | parameters |
 |---|---|
-| `PQRNNConfig()` | 489,830 (bottleneck 49,248 + 3 QRNN layers 406,656 + heads 33,926); int8 file 582 KB |
+| `PQRNNConfig()` | 489,446 (bottleneck 196,704 + 2 QRNN layers 258,816 + heads 33,926) |
 | `TransformerConfig()` | 489,798 (5,757-word vocabulary: 368,512 of it embeddings) |
 | `BiLSTMConfig()` | 489,798 (6,090-word vocabulary: 389,824 of it embeddings) |
 
@@ -48,14 +48,19 @@ class PQRNNConfig:
     layers with concatenated directions, QRNN kernel width 3, attention
     pooling. The sizes are ours, not the paper's MTOP student (we could not
     check its exact sizes here): seq_flow_lite's sample QRNN config (state
-    128, 3 layers, bottleneck 128) alone holds ~1.4M parameters, as does the
-    pQRNN of Google's 2020 blog post, well over this project's 600 KB int8
-    budget. We keep that depth (3 layers), halve the state to 64 and narrow
-    the bottleneck to 96, which lands at 489,830 parameters with MTOP
-    English's 113 intents and 149 slot tags and a 582 KB int8 file (see the
-    module docstring). Zoneout and dropout default to 0: at this size pQRNN
-    underfits, and on MultiATIS++ English zoneout 0.1 + dropout 0.1 cost 12.3
-    exact-match points (49.8 -> 62.2 without them; docs/RESULTS.md,
+    128, 3 layers, bottleneck 128) alone holds ~1.4M parameters, over this
+    project's 600 KB int8 budget. Within ~490K parameters, width of the
+    projection matters most: a token's vector is the bottleneck applied to
+    its random ternary hash, so the bottleneck's F x 96 weights are all the
+    model has to tell tokens apart. F = 2048 with 2 QRNN layers (state 64)
+    beats F = 512 with 3 layers at the same parameter count and the same
+    multiply-accumulates per token by 5.1 exact-match points on MultiATIS++
+    validation and 4.5 on MTOP; F = 4096 with 1 layer is no better
+    (docs/RESULTS.md, tools/screen_pqrnn.sh). The default lands at 489,446
+    parameters with MTOP English's 113 intents and 149 slot tags. Zoneout
+    and dropout default to 0: at this size pQRNN underfits, and on
+    MultiATIS++ English zoneout 0.1 + dropout 0.1 cost 12.3 exact-match
+    points (49.8 -> 62.2 without them; docs/RESULTS.md,
     tools/ablate_pqrnn_en.sh). Set them for larger models.
 
     Fields:
@@ -76,10 +81,10 @@ class PQRNNConfig:
     True
     """
 
-    feature_size: int = 512
+    feature_size: int = 2048
     bottleneck: int = 96
     qrnn_state: int = 64
-    num_layers: int = 3
+    num_layers: int = 2
     kernel_width: int = 3
     zoneout: float = 0.0
     dropout: float = 0.0

@@ -33,8 +33,9 @@ def build_joint_model(
       "slots": [B, T, S]}.
 
     Example:
-    >>> model = build_joint_model(PQRNNConfig(), num_intents=113, num_slot_tags=149)
-    >>> outputs = model({"projection": tf.zeros([2, 7, 512]),
+    >>> config = PQRNNConfig()
+    >>> model = build_joint_model(config, num_intents=113, num_slot_tags=149)
+    >>> outputs = model({"projection": tf.zeros([2, 7, config.feature_size]),
     ...                  "sequence_length": tf.constant([7, 4])})
     >>> outputs["intent"].shape, outputs["slots"].shape
     (TensorShape([2, 113]), TensorShape([2, 7, 149]))
