@@ -6,6 +6,7 @@ the machinery (files, cards, op lists, checks, refusal), not accuracy.
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -140,6 +141,19 @@ def test_qat_then_export_uses_the_qat_weights(pqrnn_workdir):
     card = model_card.read_model_card(os.path.join(out, "model_int8.tflite"))
     assert card["quantization"]["method"] == "qat"
     assert card["checks"]["ops"]["problems"] == []
+
+
+def test_a_refused_qat_file_points_to_ptq(pqrnn_workdir, tmp_path, monkeypatch):
+    workdir = str(tmp_path / "run")
+    shutil.copytree(pqrnn_workdir, workdir)  # QAT writes into its workdir
+    quantize_run.quantize(workdir, method="qat", qat_epochs=0.1, check_examples=CHECK_EXAMPLES)
+    monkeypatch.setattr(checks, "INT8_EXACT_MATCH_TOLERANCE", -1.0)  # nothing can pass
+    options = exporter.ExportOptions(
+        output_dir=str(tmp_path / "out"), check_examples=CHECK_EXAMPLES, saved_model=False
+    )
+    with pytest.raises(exporter.ArtifactCheckError, match="--quantization=ptq"):
+        exporter.export(workdir, options)
+    assert not os.path.exists(tmp_path / "out")
 
 
 def test_evaluate_binary_reads_everything_from_the_card(exported):

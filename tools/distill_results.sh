@@ -5,6 +5,8 @@
 # trained alone (tools/run_results.sh), its test metrics, and its float and
 # int8 (PTQ) .tflite files scored on test.
 #   tools/distill_results.sh multiatis|mtop [teacher|student|export|all]
+# STEPS=k trains the student k times as long (k x the epochs; workdir
+# workdirs/distill_<dataset>_<k>x instead of workdirs/distill_<dataset>).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
@@ -17,8 +19,12 @@ if [ "$dataset" = multiatis ]; then
 else
   teacher_epochs=4; student_epochs=2   # no-teacher pQRNN: 6 epochs of 1x data
 fi
+STEPS=${STEPS:-1}
+student_epochs=$((student_epochs * STEPS))
 T=workdirs/teacher_$dataset
 S=workdirs/distill_$dataset
+[ "$STEPS" = 1 ] || S=${S}_${STEPS}x
+name=$(basename $S)
 if [ "$step" = teacher ] || [ "$step" = all ]; then
   $PY -m pqrnn.bin.teacher --config=pqrnn/configs/teacher.py:$dataset \
     --config.train.epochs=$teacher_epochs --config.train.batch_size=128 \
@@ -27,14 +33,14 @@ fi
 if [ "$step" = student ] || [ "$step" = all ]; then
   $PY -m pqrnn.bin.distill --config=pqrnn/configs/distill.py:$dataset \
     --config.train.batch_size=128 --config.train.learning_rate=3e-3 \
-    --config.train.epochs=$student_epochs --workdir=$S > $L/distill_$dataset.log 2>&1
-  $PY -m pqrnn.bin.evaluate --workdir=$S --split=test > $L/distill_$dataset.test.log 2>&1
+    --config.train.epochs=$student_epochs --workdir=$S > $L/$name.log 2>&1
+  $PY -m pqrnn.bin.evaluate --workdir=$S --split=test > $L/$name.test.log 2>&1
 fi
 if [ "$step" = export ] || [ "$step" = all ]; then
-  $PY export/export.py --workdir=$S --quantization=ptq > $L/distill_$dataset.export.log 2>&1
+  $PY export/export.py --workdir=$S --quantization=ptq > $L/$name.export.log 2>&1
   for f in $S/export/model_float32.tflite $S/export/model_int8.tflite; do
     echo "== $f"
     $PY -m pqrnn.bin.evaluate --tflite=$f --split=test 2>&1 | grep -v "^[IWE][0-9]"
-  done > $L/distill_$dataset.export_test.log
+  done > $L/$name.export_test.log
 fi
-echo "done: $L/{teacher,distill}_$dataset*.log"
+echo "done: $L/teacher_$dataset.log, $L/$name.*log"

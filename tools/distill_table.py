@@ -2,6 +2,7 @@
 
     .venv/bin/python tools/distill_table.py multiatis   # after tools/distill_results.sh multiatis
     .venv/bin/python tools/distill_table.py mtop
+    (rows of STEPS=2 tools/distill_results.sh appear when they exist)
     .venv/bin/python tools/distill_table.py ablate_en   # after tools/ablate_distill_en.sh
 
 Reads metrics_test.json / teacher_metrics_test.json (pqrnn.bin.evaluate,
@@ -42,6 +43,7 @@ def _em_table(rows: list[tuple[str, dict]], teacher_em: float) -> None:
 def dataset_tables(dataset: str) -> None:
     teacher_dir = ROOT / f"teacher_{dataset}"
     student_dir = ROOT / f"distill_{dataset}"
+    long_dir = ROOT / f"distill_{dataset}_2x"
     alone_dir = ROOT / f"{dataset}_pqrnn"
     teacher = _teacher_metrics(teacher_dir)
     if teacher is None:
@@ -58,6 +60,12 @@ def dataset_tables(dataset: str) -> None:
         (
             "pQRNN distilled, int8 .tflite (PTQ)",
             student_dir / "export/model_int8.metrics_test.json",
+        ),
+        # STEPS=2 tools/distill_results.sh: the same student trained twice as long.
+        ("pQRNN distilled, 2x steps, Keras", long_dir / "metrics_test.json"),
+        (
+            "pQRNN distilled, 2x steps, int8 .tflite (PTQ)",
+            long_dir / "export/model_int8.metrics_test.json",
         ),
     ):
         metrics = _read(path)

@@ -40,12 +40,13 @@ REPORT_FILE = "export_report.json"
 class ArtifactCheckError(RuntimeError):
     """An exported model failed its checks; nothing was written."""
 
-    def __init__(self, failures: list[str], report: dict):
+    def __init__(self, failures: list[str], report: dict, hint: str = ""):
         self.failures = failures
         self.report = report
         super().__init__(
             "refusing to write the exported models (use --force to write them anyway):\n  "
             + "\n  ".join(failures)
+            + (f"\n{hint}" if hint else "")
         )
 
 
@@ -373,9 +374,20 @@ def export(workdir: str, options: ExportOptions | None = None) -> dict:
             ]
         )
     ]
+    hint = ""
+    if quantization["method"] == "qat" and any(
+        a.precision == "int8" and not a.checks["predictions"]["passed"] for a in artifacts
+    ):
+        # The QAT file is checked against the QAT Keras model; on some models
+        # TFLite's int8 kernels stray further from its fake-quant than PTQ's
+        # calibrated file does from the float model (docs/EXPORT.md).
+        hint = (
+            "the int8 file was quantized with QAT and is checked against the QAT Keras model; "
+            "--quantization=ptq (checked against the float model) may pass where it does not"
+        )
     report["failures"] = failures
     if failures and not options.force:
-        raise ArtifactCheckError(failures, report)
+        raise ArtifactCheckError(failures, report, hint)
     for artifact in artifacts:
         path = os.path.join(output_dir, artifact.file_name)
         io_utils.atomic_write_bytes(path, artifact.content)
