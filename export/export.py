@@ -36,7 +36,7 @@ _POOLING = flags.DEFINE_enum(
     "pQRNN QRNN recurrence: the PQRNN>QRNNPooling kernel, or builtin ops (WHILE loop).",
 )
 _NUM_CALIBRATION = flags.DEFINE_integer(
-    "num_calibration", 500, "Training utterances for int8 calibration."
+    "num_calibration", exporter.DEFAULT_NUM_CALIBRATION, "Training utterances for int8 calibration."
 )
 _CHECK_EXAMPLES = flags.DEFINE_integer(
     "check_examples", 0, "Dev utterances the checks run on (0: the whole split)."

@@ -20,7 +20,7 @@ import os
 from absl import app, flags, logging
 
 import pqrnn  # noqa: F401
-from pqrnn.export import quantize_run
+from pqrnn.export import exporter, quantize_run
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "Training workdir to quantize.", required=True)
 _METHOD = flags.DEFINE_enum(
@@ -34,7 +34,9 @@ _LEARNING_RATE = flags.DEFINE_float(
     "qat_learning_rate", 0.0, "QAT AdamW learning rate (0: a tenth of the run's peak rate)."
 )
 _NUM_CALIBRATION = flags.DEFINE_integer(
-    "num_calibration", 500, "Training utterances in the representative dataset."
+    "num_calibration",
+    exporter.DEFAULT_NUM_CALIBRATION,
+    "Training utterances in the representative dataset.",
 )
 _CHECK_EXAMPLES = flags.DEFINE_integer(
     "check_examples", 0, "Dev utterances to evaluate on (0: the whole split)."

@@ -37,6 +37,12 @@ QUANTIZATION_CHOICES = ("auto", "qat", "ptq")
 REPORT_FILE = "export_report.json"
 
 
+# Training utterances of the int8 calibration (PTQ's representative dataset).
+# 2000 rather than 500: on the MTOP pQRNN (projection 2048) the int8 file's
+# dev exact match moved from -0.29 to -0.20 points of float (docs/RESULTS.md).
+DEFAULT_NUM_CALIBRATION = 2000
+
+
 class ArtifactCheckError(RuntimeError):
     """An exported model failed its checks; nothing was written."""
 
@@ -72,7 +78,7 @@ class ExportOptions:
     output_dir: str | None = None
     quantization: str = "auto"
     pooling: str = "op"
-    num_calibration: int = 500
+    num_calibration: int = DEFAULT_NUM_CALIBRATION
     calibration_seed: int = 0
     check_examples: int = 0
     batch_size: int = 64

@@ -27,7 +27,7 @@ def quantize(
     method: str,
     qat_epochs: float = 2.0,
     qat_learning_rate: float | None = None,
-    num_calibration: int = 500,
+    num_calibration: int = exporter.DEFAULT_NUM_CALIBRATION,
     calibration_seed: int = 0,
     check_examples: int = 0,
     pooling: str = "op",
