@@ -15,11 +15,22 @@ import json
 import pathlib
 import sys
 
+from pqrnn.export import model_card
+
 ROOT = pathlib.Path("workdirs")
 
 
 def _read(path: pathlib.Path):
     return json.loads(path.read_text()) if path.exists() else None
+
+
+def _method(workdir: pathlib.Path) -> str:
+    """QAT or PTQ: how workdir/export/model_int8.tflite was quantized (its card)."""
+    path = workdir / "export/model_int8.tflite"
+    if not path.exists():
+        return "?"
+    card = model_card.read_model_card(str(path))
+    return (card.get("quantization") or {}).get("method", "?").upper()
 
 
 def _teacher_metrics(workdir: pathlib.Path):
@@ -51,7 +62,10 @@ def dataset_tables(dataset: str) -> None:
     rows = [("teacher (char_bilstm)", teacher)]
     for name, path in (
         ("pQRNN alone, Keras", alone_dir / "metrics_test.json"),
-        ("pQRNN alone, int8 .tflite (QAT)", alone_dir / "export/model_int8.metrics_test.json"),
+        (
+            f"pQRNN alone, int8 .tflite ({_method(alone_dir)})",
+            alone_dir / "export/model_int8.metrics_test.json",
+        ),
         ("pQRNN distilled, Keras", student_dir / "metrics_test.json"),
         (
             "pQRNN distilled, float32 .tflite",
