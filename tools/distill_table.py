@@ -72,13 +72,13 @@ def dataset_tables(dataset: str) -> None:
             student_dir / "export/model_float32.metrics_test.json",
         ),
         (
-            "pQRNN distilled, int8 .tflite (PTQ)",
+            f"pQRNN distilled, int8 .tflite ({_method(student_dir)})",
             student_dir / "export/model_int8.metrics_test.json",
         ),
         # STEPS=2 tools/distill_results.sh: the same student trained twice as long.
         ("pQRNN distilled, 2x steps, Keras", long_dir / "metrics_test.json"),
         (
-            "pQRNN distilled, 2x steps, int8 .tflite (PTQ)",
+            f"pQRNN distilled, 2x steps, int8 .tflite ({_method(long_dir)})",
             long_dir / "export/model_int8.metrics_test.json",
         ),
     ):

@@ -3,10 +3,9 @@
 # quantize + export the pQRNN, export the baselines, score every .tflite on
 # test, benchmark all of them interleaved. Expects the workdirs of
 # tools/run_results.sh (workdirs/<dataset>_{pqrnn,bilstm,transformer}).
-# The distilled student (workdirs/distill_<dataset>, tools/distill_results.sh)
-# is benchmarked too when its export exists.
-# The student trained twice as long (workdirs/distill_<dataset>_2x, STEPS=2
-# tools/distill_results.sh) is benchmarked too when its export exists.
+# The distilled students (workdirs/distill_<dataset> and, trained twice as
+# long, workdirs/distill_<dataset>_2x; tools/distill_results.sh) are
+# benchmarked too when their exports exist.
 #   tools/export_results.sh multiatis|mtop [qat_epochs|reuse|ptq]
 # ONLY=benchmark skips everything but the benchmark (same arguments).
 # reuse: keep the QAT weights of an earlier run (<workdir>/qat/) and only
@@ -21,33 +20,33 @@ qat_epochs=${2:-2}
 W=workdirs/$dataset
 L=workdirs/logs/export_$dataset
 mkdir -p workdirs/logs
+P=${W}_pqrnn
+# exporting: false with ONLY=benchmark, which then only lists the files.
+exporting() { [ "${ONLY:-}" != benchmark ]; }
 if [ "$qat_epochs" = ptq ]; then
-  pqrnn_graphs=(${W}_pqrnn/export/model_int8.tflite ${W}_pqrnn/export/model_float32.tflite)
-  if [ -d ${W}_pqrnn/qat ]; then pqrnn_graphs+=(${W}_pqrnn/export_qat/model_int8.tflite); fi
+  exporting && $PY export/export.py --workdir=$P --quantization=ptq > $L.export_pqrnn.log 2>&1
+  pqrnn_graphs=($P/export/model_int8.tflite $P/export/model_float32.tflite)
+  if [ -d $P/qat ]; then
+    # The QAT file of an earlier quantize.py run, for comparison; --force
+    # writes it even where it fails the exporter's check (its report says so).
+    exporting && $PY export/export.py --workdir=$P --quantization=qat --force \
+      --output_dir=$P/export_qat --saved_model=false > $L.export_pqrnn_qat.log 2>&1
+    pqrnn_graphs+=($P/export_qat/model_int8.tflite)
+  fi
 else
-  pqrnn_graphs=(${W}_pqrnn/export/model_int8.tflite ${W}_pqrnn/export/model_float32.tflite
-                ${W}_pqrnn/export_ptq/model_int8.tflite)
+  if exporting && [ "$qat_epochs" != reuse ]; then
+    $PY export/quantize.py --workdir=$P --method=qat --qat_epochs=$qat_epochs > $L.quantize.log 2>&1
+  fi
+  exporting && $PY export/export.py --workdir=$P > $L.export_pqrnn.log 2>&1
+  exporting && $PY export/export.py --workdir=$P --quantization=ptq \
+    --output_dir=$P/export_ptq --saved_model=false > $L.export_pqrnn_ptq.log 2>&1
+  pqrnn_graphs=($P/export/model_int8.tflite $P/export/model_float32.tflite
+                $P/export_ptq/model_int8.tflite)
 fi
 graphs=("${pqrnn_graphs[@]}"
         ${W}_bilstm/export/model_int8.tflite ${W}_bilstm/export/model_float32.tflite
         ${W}_transformer/export/model_int8.tflite ${W}_transformer/export/model_float32.tflite)
-if [ "${ONLY:-}" != benchmark ]; then
-  if [ "$qat_epochs" = ptq ]; then
-    $PY export/export.py --workdir=${W}_pqrnn --quantization=ptq > $L.export_pqrnn.log 2>&1
-    if [ -d ${W}_pqrnn/qat ]; then
-      # The QAT file of an earlier quantize.py run, for comparison; --force
-      # writes it even where it fails the exporter's check (its report says so).
-      $PY export/export.py --workdir=${W}_pqrnn --quantization=qat --force \
-        --output_dir=${W}_pqrnn/export_qat --saved_model=false > $L.export_pqrnn_qat.log 2>&1
-    fi
-  else
-    if [ "$qat_epochs" != reuse ]; then
-      $PY export/quantize.py --workdir=${W}_pqrnn --method=qat --qat_epochs=$qat_epochs > $L.quantize.log 2>&1
-    fi
-    $PY export/export.py --workdir=${W}_pqrnn > $L.export_pqrnn.log 2>&1
-    $PY export/export.py --workdir=${W}_pqrnn --quantization=ptq \
-      --output_dir=${W}_pqrnn/export_ptq --saved_model=false > $L.export_pqrnn_ptq.log 2>&1
-  fi
+if exporting; then
   for m in bilstm transformer; do
     $PY export/export.py --workdir=${W}_$m > $L.export_$m.log 2>&1
   done
