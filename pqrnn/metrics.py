@@ -23,7 +23,8 @@ Definitions:
 
 `evaluate` returns {"per_language": {lang: metrics}, "macro": metrics}, the
 macro average being the unweighted mean over languages; `format_table`
-prints it.
+prints it. `paired_bootstrap` says how sure a difference in macro exact
+match between two systems on the same utterances is.
 """
 
 from __future__ import annotations
@@ -90,6 +91,13 @@ def _safe_div(a: float, b: float) -> float:
     return a / b if b else 0.0
 
 
+def is_exact_match(pred_intent: str, pred_tags: Sequence[str], example: _ExampleLike) -> bool:
+    """The intent is right and the (slot type, slot text) multisets are equal."""
+    return pred_intent == example.intent and slot_pairs(example.tokens, pred_tags) == slot_pairs(
+        example.tokens, example.tags
+    )
+
+
 def score(
     predictions: Sequence[tuple[str, Sequence[str]]], examples: Sequence[_ExampleLike]
 ) -> dict[str, float]:
@@ -124,11 +132,8 @@ def score(
         gold_total += len(gold)
         pred_total += len(pred)
         correct_total += len(gold & pred)
-        intent_ok = pred_intent == example.intent
-        intent_hits += intent_ok
-        exact_hits += intent_ok and slot_pairs(example.tokens, pred_tags) == slot_pairs(
-            example.tokens, example.tags
-        )
+        intent_hits += pred_intent == example.intent
+        exact_hits += is_exact_match(pred_intent, pred_tags, example)
     n = len(examples)
     precision = _safe_div(correct_total, pred_total)
     recall = _safe_div(correct_total, gold_total)
@@ -212,3 +217,110 @@ def format_table(results: dict, *, digits: int = 2) -> str:
         for row in [header, *rows]
     ]
     return "\n".join(lines)
+
+
+def paired_bootstrap(
+    hits_a: Sequence[bool],
+    hits_b: Sequence[bool],
+    languages: Sequence[str],
+    *,
+    num_samples: int = 10000,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> dict:
+    """Paired bootstrap of the macro-averaged difference a - b in a 0/1 metric.
+
+    Both systems are scored on the same utterances; the test set is
+    resampled with replacement within each language (the macro average
+    weighs languages equally, so each keeps its size), and the difference
+    of the two systems' macro averages is taken on every resample (Koehn,
+    2004; Berg-Kirkpatrick et al., 2012). Per language, resampling n
+    utterances whose paired differences are -1, 0 or +1 draws their counts
+    from a multinomial with the observed shares, which is what is sampled.
+
+    Args:
+      hits_a, hits_b: per utterance, whether each system got it right (e.g.
+        `is_exact_match`), in the same order.
+      languages: per utterance, its language.
+      num_samples: bootstrap resamples.
+      seed: the resampling's seed.
+      confidence: of the two-sided interval.
+
+    Returns:
+      {"delta": observed a - b (macro, as a fraction), "ci_low", "ci_high":
+      the percentile interval, "p_value": two-sided, twice the smaller
+      share of resamples on either side of zero (at least 1 / num_samples),
+      "num_samples", "confidence"}.
+
+    Raises:
+      ValueError: the three sequences differ in length, or are empty.
+    """
+    a = np.asarray(hits_a, dtype=np.int8)
+    b = np.asarray(hits_b, dtype=np.int8)
+    if not (len(a) == len(b) == len(languages)) or len(a) == 0:
+        raise ValueError(
+            f"paired_bootstrap needs equally long, non-empty inputs: {len(a)} and {len(b)} "
+            f"hits for {len(languages)} languages"
+        )
+    if not 0 < confidence < 1 or num_samples < 1:
+        raise ValueError(
+            f"confidence={confidence} must be in (0, 1), num_samples={num_samples} >= 1"
+        )
+    rng = np.random.default_rng(seed)
+    diff = a - b
+    langs = np.asarray(languages)
+    deltas, observed = [], []
+    for language in sorted(set(languages)):
+        d = diff[langs == language]
+        shares = np.array([np.mean(d == -1), np.mean(d == 0), np.mean(d == 1)])
+        counts = rng.multinomial(len(d), shares / shares.sum(), size=num_samples)
+        deltas.append((counts[:, 2] - counts[:, 0]) / len(d))
+        observed.append(d.mean())
+    samples = np.mean(deltas, axis=0)
+    tail = (1 - confidence) / 2
+    below, above = np.mean(samples <= 0), np.mean(samples >= 0)
+    return {
+        "delta": float(np.mean(observed)),
+        "ci_low": float(np.quantile(samples, tail)),
+        "ci_high": float(np.quantile(samples, 1 - tail)),
+        "p_value": float(min(1.0, max(2 * min(below, above), 1 / num_samples))),
+        "num_samples": num_samples,
+        "confidence": confidence,
+    }
+
+
+def compare_hits(a: dict, b: dict, **bootstrap) -> dict:
+    """Per-language exact match of two systems and the paired bootstrap of A - B.
+
+    Args:
+      a, b: {(language, utterance id): hit (bool)} of each system.
+      **bootstrap: `paired_bootstrap`'s keyword arguments.
+
+    Returns:
+      `paired_bootstrap`'s result plus "per_language": {language:
+      {"num_examples", "exact_match_a", "exact_match_b"}}.
+
+    Raises:
+      ValueError: `a` and `b` do not hold the same utterances.
+    """
+    if a.keys() != b.keys():
+        only_a, only_b = sorted(a.keys() - b.keys()), sorted(b.keys() - a.keys())
+        raise ValueError(
+            f"the two hold different utterances: {len(only_a)} only in A "
+            f"(e.g. {only_a[:3]}), {len(only_b)} only in B (e.g. {only_b[:3]})"
+        )
+    keys = sorted(a)
+    by_language = collections.defaultdict(lambda: [0, 0, 0])
+    for key in keys:
+        counts = by_language[key[0]]
+        counts[0] += 1
+        counts[1] += a[key]
+        counts[2] += b[key]
+    result = paired_bootstrap(
+        [a[k] for k in keys], [b[k] for k in keys], [k[0] for k in keys], **bootstrap
+    )
+    result["per_language"] = {
+        language: {"num_examples": n, "exact_match_a": ha / n, "exact_match_b": hb / n}
+        for language, (n, ha, hb) in sorted(by_language.items())
+    }
+    return result

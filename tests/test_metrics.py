@@ -3,7 +3,16 @@
 import pytest
 
 from pqrnn.data import Example
-from pqrnn.metrics import bio_spans, evaluate, format_table, score, slot_pairs
+from pqrnn.metrics import (
+    bio_spans,
+    compare_hits,
+    evaluate,
+    format_table,
+    is_exact_match,
+    paired_bootstrap,
+    score,
+    slot_pairs,
+)
 
 
 @pytest.mark.parametrize(
@@ -127,3 +136,69 @@ def test_metrics_do_not_import_keras():
 
     code = "import sys, pqrnn.metrics; sys.exit(any(m.startswith(('tensorflow', 'keras', 'tf_keras')) for m in sys.modules))"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_paired_bootstrap_of_identical_systems_is_exactly_zero():
+    hits = [True, False, True, True] * 50
+    result = paired_bootstrap(hits, hits, ["en"] * 100 + ["de"] * 100, num_samples=500)
+    assert result["delta"] == result["ci_low"] == result["ci_high"] == 0.0
+    assert result["p_value"] == 1.0
+
+
+def test_paired_bootstrap_macro_delta_and_a_clear_lead():
+    # en: A right on 90 of 100, B on 60; de: both on the same 50 of 100.
+    a = [True] * 90 + [False] * 10 + [True] * 50 + [False] * 50
+    b = [True] * 60 + [False] * 40 + [True] * 50 + [False] * 50
+    languages = ["en"] * 100 + ["de"] * 100
+    result = paired_bootstrap(a, b, languages, num_samples=2000, seed=1)
+    # Macro: (0.30 + 0.0) / 2; de never differs, so only en's half varies.
+    assert result["delta"] == pytest.approx(0.15)
+    assert 0.08 < result["ci_low"] < 0.15 < result["ci_high"] < 0.22
+    assert result["p_value"] == pytest.approx(1 / 2000)  # no resample at or below 0
+    again = paired_bootstrap(a, b, languages, num_samples=2000, seed=1)
+    assert again == result
+    # Swapping A and B mirrors the interval.
+    swapped = paired_bootstrap(b, a, languages, num_samples=2000, seed=1)
+    assert swapped["delta"] == pytest.approx(-0.15)
+    assert swapped["ci_high"] < 0
+
+
+def test_paired_bootstrap_of_a_small_difference_straddles_zero():
+    # 2 utterances of 400 differ, one each way: no evidence either way.
+    a = [True, False] + [True] * 398
+    b = [False, True] + [True] * 398
+    result = paired_bootstrap(a, b, ["en"] * 400, num_samples=2000)
+    assert result["delta"] == 0.0
+    assert result["ci_low"] < 0 < result["ci_high"]
+    assert result["p_value"] > 0.5
+
+
+@pytest.mark.parametrize(
+    "a, b, languages",
+    [([True], [True, False], ["en", "en"]), ([], [], []), ([True], [False], ["en", "de"])],
+)
+def test_paired_bootstrap_rejects_unpaired_inputs(a, b, languages):
+    with pytest.raises(ValueError, match="equally long"):
+        paired_bootstrap(a, b, languages)
+
+
+def test_compare_hits_pairs_by_language_and_id():
+    a = {("en", "1"): True, ("en", "2"): True, ("de", "1"): False}
+    b = {("de", "1"): True, ("en", "2"): False, ("en", "1"): True}
+    result = compare_hits(a, b, num_samples=100)
+    assert result["per_language"] == {
+        "de": {"num_examples": 1, "exact_match_a": 0.0, "exact_match_b": 1.0},
+        "en": {"num_examples": 2, "exact_match_a": 1.0, "exact_match_b": 0.5},
+    }
+    assert result["delta"] == pytest.approx((-1.0 + 0.5) / 2)
+    with pytest.raises(ValueError, match=r"1 only in A .*\('en', '3'\).*0 only in B"):
+        compare_hits({**a, ("en", "3"): True}, b)
+
+
+def test_is_exact_match_needs_intent_and_slots():
+    example = Example(
+        id="1", language="en", tokens=("call", "Ann"), tags=("O", "B-C"), intent="call"
+    )
+    assert is_exact_match("call", ("O", "B-C"), example)
+    assert not is_exact_match("text", ("O", "B-C"), example)
+    assert not is_exact_match("call", ("O", "O"), example)

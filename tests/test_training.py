@@ -45,11 +45,43 @@ def test_train_resume_evaluate_predict(tmp_path):
     assert summary["steps"] == 171  # 3 epochs of ceil(1800 / 32) steps.
     assert summary["validation"]["macro"]["intent_accuracy"] > 0.9, summary["validation"]
 
-    result = checked(run(["pqrnn.bin.evaluate", f"--workdir={workdir}", "--split=test"]))
+    predictions = os.path.join(workdir, "predictions_test.jsonl")
+    result = checked(
+        run(
+            [
+                "pqrnn.bin.evaluate",
+                f"--workdir={workdir}",
+                "--split=test",
+                f"--predictions_output={predictions}",
+            ]
+        )
+    )
     assert "exact_match" in result.stdout
     with open(os.path.join(workdir, "metrics_test.json")) as f:
         metrics = json.load(f)
     assert set(metrics["per_language"]) == {"en", "de", "fr"}
+    # One line per test utterance; their hits average to the reported metric.
+    with open(predictions) as f:
+        rows = [json.loads(line) for line in f]
+    assert sum(m["num_examples"] for m in metrics["per_language"].values()) == len(rows)
+    for language, scores in metrics["per_language"].items():
+        hits = [r["exact_match"] for r in rows if r["language"] == language]
+        assert sum(hits) / len(hits) == pytest.approx(scores["exact_match"])
+    # A copy with the first utterance's hit flipped: compare sees exactly that.
+    flipped = os.path.join(workdir, "flipped.jsonl")
+    rows[0]["exact_match"] = not rows[0]["exact_match"]
+    with open(flipped, "w") as f:
+        f.writelines(json.dumps(r) + "\n" for r in rows)
+    output = os.path.join(workdir, "compare.json")
+    compared = checked(
+        run(["pqrnn.bin.compare", f"--a={predictions}", f"--b={flipped}", f"--output_json={output}"])
+    )
+    assert "macro A - B" in compared.stdout
+    with open(output) as f:
+        result = json.load(f)
+    n = metrics["per_language"][rows[0]["language"]]["num_examples"]
+    sign = -1 if rows[0]["exact_match"] else 1
+    assert result["delta"] == pytest.approx(sign / n / 3)
 
     predicted = checked(
         run(

@@ -8,6 +8,9 @@ With --tflite, the exported file is evaluated as an app runs it: labels,
 input format and projection come from its model card, the data settings
 (dataset, languages) from the training config the card records.
 
+With --predictions_output, each utterance's prediction is written too, for
+`pqrnn.bin.compare` (is one model's lead over another more than chance?).
+
 Metrics (pqrnn.metrics): intent accuracy, slot F1 (span level, CoNLL
 semantics) and exact match (intent and every top-level slot correct), per
 language and macro-averaged over languages.
@@ -15,6 +18,7 @@ language and macro-averaged over languages.
 
 from __future__ import annotations
 
+import json
 import os
 
 from absl import app, flags, logging
@@ -44,6 +48,12 @@ _OUTPUT = flags.DEFINE_string(
     "<model>.metrics_<split>.json beside a --tflite file).",
 )
 _BATCH_SIZE = flags.DEFINE_integer("batch_size", 256, "Examples per inference batch.")
+_PREDICTIONS = flags.DEFINE_string(
+    "predictions_output",
+    None,
+    "Also write one JSON line per utterance (language, id, predicted intent and tags, "
+    "exact_match) here: what pqrnn.bin.compare reads.",
+)
 
 
 def _load(config):
@@ -56,11 +66,27 @@ def _load(config):
     return experiment.load_examples(config, _SPLIT.value)
 
 
-def _report(results: dict, title: str, output: str) -> None:
+def _report(results: dict, title: str, output: str, predictions, examples) -> None:
     print(f"\n{title}, split {_SPLIT.value}:")
     print(metrics.format_table(results))
     io_utils.atomic_write_json(output, results)
     logging.info("wrote %s", output)
+    if _PREDICTIONS.value:
+        lines = (
+            json.dumps(
+                {
+                    "language": e.language,
+                    "id": e.id,
+                    "intent": intent,
+                    "tags": list(tags),
+                    "exact_match": metrics.is_exact_match(intent, tags, e),
+                },
+                ensure_ascii=False,
+            )
+            for (intent, tags), e in zip(predictions, examples, strict=True)
+        )
+        io_utils.atomic_write_text(_PREDICTIONS.value, "".join(f"{line}\n" for line in lines))
+        logging.info("wrote %s", _PREDICTIONS.value)
 
 
 def main_tflite(path: str) -> None:
@@ -85,7 +111,8 @@ def main_tflite(path: str) -> None:
         unknown_labels=dict(unknown),
     )
     output = _OUTPUT.value or f"{os.path.splitext(path)[0]}.metrics_{_SPLIT.value}.json"
-    _report(results, f"{card['model']} {card['precision']} ({os.path.basename(path)})", output)
+    title = f"{card['model']} {card['precision']} ({os.path.basename(path)})"
+    _report(results, title, output, predictions, examples)
 
 
 def main(argv):
@@ -110,7 +137,7 @@ def main(argv):
     results["read_report"] = report.summary()
     results["unknown_labels"] = dict(unknown)
     output = _OUTPUT.value or os.path.join(_WORKDIR.value, f"metrics_{_SPLIT.value}.json")
-    _report(results, f"{config.model.name} at step {trained.step}", output)
+    _report(results, f"{config.model.name} at step {trained.step}", output, predictions, examples)
 
 
 if __name__ == "__main__":
