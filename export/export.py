@@ -41,6 +41,12 @@ _NUM_CALIBRATION = flags.DEFINE_integer(
 _CHECK_EXAMPLES = flags.DEFINE_integer(
     "check_examples", 0, "Dev utterances the checks run on (0: the whole split)."
 )
+_GATE_CLIP = flags.DEFINE_float(
+    "gate_clip",
+    exporter.DEFAULT_GATE_CLIP,
+    "pQRNN int8 (PTQ) files: clip the QRNN gate pre-activations to [-c, c] so that "
+    "int8 resolves that range, e.g. 8 (0: off; docs/EXPORT.md).",
+)
 _FORCE = flags.DEFINE_bool("force", False, "Write the files even if a check fails.")
 _SAVED_MODEL = flags.DEFINE_bool("saved_model", True, "Also write the float SavedModel.")
 
@@ -51,6 +57,7 @@ def main(argv):
     options = exporter.ExportOptions(
         output_dir=_OUTPUT_DIR.value,
         quantization=_QUANTIZATION.value,
+        gate_clip=_GATE_CLIP.value,
         pooling=_POOLING.value,
         num_calibration=_NUM_CALIBRATION.value,
         check_examples=_CHECK_EXAMPLES.value,

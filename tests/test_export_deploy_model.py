@@ -54,6 +54,51 @@ def test_deploy_model_equals_the_joint_model(joint, pooling):
     assert "qrnn_0" in names and "qrnn_1" in names and "bottleneck" in names
 
 
+def _gate_pre_activations(layer, x, lengths):
+    """DeployQRNN's gates as the kernel receives them (via the identity hook)."""
+    seen = []
+    layer.gates_activation = lambda g: seen.append(g) or g
+    layer(x, sequence_length=lengths)
+    layer.gates_activation = lambda g: g
+    return seen[0].numpy()
+
+
+def test_gate_clip_clips_the_gates_to_plus_minus_c_and_keeps_the_rest():
+    rng = np.random.default_rng(3)
+    x = tf.constant(rng.normal(size=[2, 5, 3]).astype(np.float32))
+    lengths = tf.constant([5, 3])
+    plain = deploy_model.DeployQRNN(units=4, direction="bidirectional")
+    clipped = deploy_model.DeployQRNN(units=4, direction="bidirectional", gate_clip=2.0)
+    plain.build(x.shape)
+    clipped.build(x.shape)
+    weights = [w * 3.0 for w in plain.get_weights()]  # gates well beyond ±2
+    plain.set_weights(weights)
+    clipped.set_weights(weights)
+    expected = _gate_pre_activations(plain, x, lengths)
+    actual = _gate_pre_activations(clipped, x, lengths)
+    assert np.abs(expected).max() > 3.0  # some gates are clipped
+    # The hook (where an int8 file quantizes) sees gates / c clipped to [-1, 1].
+    np.testing.assert_allclose(actual, np.clip(expected / 2.0, -1.0, 1.0), atol=1e-5)
+    # Its outputs are those of the unclipped layer with its gates clipped.
+    plain.gates_activation = lambda g: tf.clip_by_value(g, -2.0, 2.0)
+    want = plain(x, sequence_length=lengths)
+    np.testing.assert_allclose(clipped(x, sequence_length=lengths), want, atol=1e-5)
+    assert clipped.get_config()["gate_clip"] == 2.0
+
+
+def test_gate_clip_beyond_the_gates_changes_nothing(joint):
+    inputs = _inputs()
+    plain = deploy_model.build_deploy_model(joint)(inputs)
+    clipped = deploy_model.build_deploy_model(joint, gate_clip=1e4)(inputs)
+    for name in ("intent", "slots"):
+        np.testing.assert_allclose(clipped[name], plain[name], atol=1e-4)
+
+
+def test_gate_clip_is_checked():
+    with pytest.raises(ValueError, match="gate_clip=-1.0 must be >= 0"):
+        deploy_model.DeployQRNN(units=4, gate_clip=-1.0)
+
+
 def test_padding_mask_is_sequence_mask():
     inputs = _inputs()
     mask = deploy_model.PaddingMask()([inputs["projection"], inputs["sequence_length"]])

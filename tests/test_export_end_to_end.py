@@ -40,7 +40,11 @@ def pqrnn_workdir(tmp_path_factory, tflite_ops_library) -> str:
 def exported(pqrnn_workdir) -> tuple[str, dict]:
     out = os.path.join(pqrnn_workdir, "export_ptq")
     options = exporter.ExportOptions(
-        output_dir=out, quantization="ptq", check_examples=CHECK_EXAMPLES, force=True
+        output_dir=out,
+        quantization="ptq",
+        check_examples=CHECK_EXAMPLES,
+        force=True,
+        gate_clip=8.0,
     )
     return out, exporter.export(pqrnn_workdir, options)
 
@@ -69,7 +73,15 @@ def test_export_writes_checked_artifacts_with_cards(exported):
     assert report["artifacts"]["float32"]["predictions"]["identical"] >= 0.995
     assert report["artifacts"]["int8"]["bytes"] < report["artifacts"]["float32"]["bytes"]
     with open(os.path.join(out, exporter.REPORT_FILE)) as f:
-        assert json.load(f)["quantization"]["method"] == "ptq"
+        settings = json.load(f)["quantization"]
+    assert settings["method"] == "ptq" and settings["gate_clip"] == 8.0
+    # The int8 file clips the gates (fused into CONV_2D) and scales them back:
+    # one MUL more per QRNN layer than the float file, no MINIMUM/MAXIMUM.
+    counts = {p: report["artifacts"][p]["op_counts"] for p in ("float32", "int8")}
+    assert counts["int8"]["MUL"] == counts["float32"]["MUL"] + 1
+    assert "MINIMUM" not in counts["int8"] and "MAXIMUM" not in counts["int8"]
+    int8_card = model_card.read_model_card(os.path.join(out, "model_int8.tflite"))
+    assert int8_card["quantization"]["gate_clip"] == 8.0
 
 
 def test_int8_model_ops_are_int8_builtins_around_the_custom_ops(exported):

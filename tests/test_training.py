@@ -74,7 +74,9 @@ def test_train_resume_evaluate_predict(tmp_path):
         f.writelines(json.dumps(r) + "\n" for r in rows)
     output = os.path.join(workdir, "compare.json")
     compared = checked(
-        run(["pqrnn.bin.compare", f"--a={predictions}", f"--b={flipped}", f"--output_json={output}"])
+        run(
+            ["pqrnn.bin.compare", f"--a={predictions}", f"--b={flipped}", f"--output_json={output}"]
+        )
     )
     assert "macro A - B" in compared.stdout
     with open(output) as f:

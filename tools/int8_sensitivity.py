@@ -67,6 +67,12 @@ class Simulator:
         lo, hi = self.ranges[name]
         if how == "tensor":
             return tf.quantization.fake_quant_with_min_max_vars(x, lo.min(), hi.max(), num_bits=8)
+        if how.startswith("clip"):  # "clip<c>": clipped to [-c, c], that range quantized
+            c = float(how[4:])
+            return tf.quantization.fake_quant_with_min_max_vars(x, -c, c, num_bits=8)
+        if how.startswith("onlyclip"):
+            c = float(how[8:])
+            return tf.clip_by_value(x, -c, c)
         # "block": one range per `units` channels (a gate of one direction).
         blocks = lo.size // self.units
         lo, hi = lo.reshape(blocks, -1).min(1), hi.reshape(blocks, -1).max(1)
@@ -146,11 +152,21 @@ def main(workdir: str) -> None:
         "bottleneck output": {"bottleneck": "tensor"},
         "QRNN gates, per tensor": {f"gates{i}": "tensor" for i in layers},
         "QRNN gates, per gate block": {f"gates{i}": "block" for i in layers},
+        "QRNN gates, clipped to ±8 (float)": {f"gates{i}": "onlyclip8" for i in layers},
+        "QRNN gates, clipped to ±8, per tensor": {f"gates{i}": "clip8" for i in layers},
+        "QRNN gates, clipped to ±4, per tensor": {f"gates{i}": "clip4" for i in layers},
         "QRNN outputs": {f"qrnn{i}": "tensor" for i in layers},
         "output logits": {"intent": "tensor", "slots": "tensor"},
     }
-    groups["all of the above (gates per tensor)"] = {
-        k: v for name, g in groups.items() if "block" not in name for k, v in g.items()
+    everything = {"bottleneck": "tensor", "intent": "tensor", "slots": "tensor"}
+    everything.update({f"qrnn{i}": "tensor" for i in layers})
+    groups["all activations (gates per tensor)"] = {
+        **everything,
+        **{f"gates{i}": "tensor" for i in layers},
+    }
+    groups["all activations (gates clipped to ±8)"] = {
+        **everything,
+        **{f"gates{i}": "clip8" for i in layers},
     }
     for name, spec in groups.items():
         sim.spec = spec

@@ -67,6 +67,12 @@ class DeployQRNN(QRNN):
     the merge. In a `.tflite` file that is one custom op per layer instead of
     a WHILE loop of builtins (docs/EXPORT.md has the measurements).
 
+    With `gate_clip` c > 0, the gate pre-activations are clipped to [-c, c]
+    (computed as a clip of gates / c to [-1, 1], then scaled back): tanh and
+    sigmoid are flat beyond ±8 (1 - tanh(8) < 3e-7, sigmoid(-8) < 4e-4), and
+    an int8 file then spends its 256 levels on that range instead of the
+    widest gate seen in calibration (±60 on MTOP).
+
     The convolution output passes through `gates_activation` (the identity):
     the attribute quantization-aware training wraps to fake-quantize the
     gates, which the int8 model stores as int8 between CONV_2D and the
@@ -89,9 +95,12 @@ class DeployQRNN(QRNN):
     TensorShape([2, 5, 8])
     """
 
-    def __init__(self, *args, mask_inputs: bool = True, **kwargs):
+    def __init__(self, *args, mask_inputs: bool = True, gate_clip: float = 0.0, **kwargs):
         super().__init__(*args, **kwargs)
+        if gate_clip < 0:
+            raise ValueError(f"gate_clip={gate_clip} must be >= 0 (0: off)")
         self.mask_inputs = mask_inputs
+        self.gate_clip = float(gate_clip)
         self.gates_activation = keras.activations.linear
 
     def call(self, inputs, sequence_length=None, mask=None, training=None, padding_mask=None):
@@ -121,10 +130,21 @@ class DeployQRNN(QRNN):
         # conv1d spelled out as the conv2d it is, so that a 4-D kernel (the
         # QAT kernel quantizer's [1, k, D, C]) is used as is.
         kernel = self.kernel if self.kernel.shape.rank == 4 else tf.expand_dims(self.kernel, 0)
+        bias = self.bias
+        c = self.gate_clip
+        if c:
+            # gates / c clipped to [-1, 1]: CONV_2D fuses that clip as its
+            # RELU_N1_TO_1 activation, so an int8 file's gates are quantized
+            # over [-c, c] instead of their full calibrated range (EXPORT.md).
+            kernel, bias = kernel / c, bias / c
         gates = tf.nn.conv2d(tf.expand_dims(x, 1), kernel, strides=1, padding="VALID")
-        # Bias before the squeeze: CONV_2D then fuses it.
-        gates = tf.squeeze(tf.nn.bias_add(gates, self.bias), 1)
-        gates = self.gates_activation(gates)
+        # Bias (and clip) before the squeeze: CONV_2D then fuses them.
+        gates = tf.nn.bias_add(gates, bias)
+        if c:
+            gates = tf.clip_by_value(gates, -1.0, 1.0)
+        gates = self.gates_activation(tf.squeeze(gates, 1))
+        if c:
+            gates = gates * c
         if resolve_training(training) and self.zoneout > 0.0:
             gates = self._zoneout(gates)
         return ops.qrnn_pooling(
@@ -137,7 +157,7 @@ class DeployQRNN(QRNN):
 
     def get_config(self) -> dict:
         config = super().get_config()
-        config.update(mask_inputs=self.mask_inputs)
+        config.update(mask_inputs=self.mask_inputs, gate_clip=self.gate_clip)
         return config
 
     def _zoneout(self, gates):
@@ -219,7 +239,9 @@ class DeploySlotHead(SlotHead):
         self.classifier = DeployDense(self.num_tags, name="classifier")
 
 
-def build_deploy_model(model: keras.Model, pooling: str = "op") -> keras.Model:
+def build_deploy_model(
+    model: keras.Model, pooling: str = "op", gate_clip: float = 0.0
+) -> keras.Model:
     """A flat copy of a `build_joint_model` model, with its weights.
 
     Args:
@@ -228,6 +250,7 @@ def build_deploy_model(model: keras.Model, pooling: str = "op") -> keras.Model:
       pooling: "op" (DeployQRNN: the PQRNN>QRNNPooling kernel) or "builtin"
         (pqrnn.layers.QRNN: its prefix scan, which converts to TFLite
         builtins in a WHILE loop).
+      gate_clip: DeployQRNN's `gate_clip` (pooling "op" only; 0: off).
 
     Returns:
       A tf_keras functional model with the same inputs ({"projection",
@@ -238,6 +261,8 @@ def build_deploy_model(model: keras.Model, pooling: str = "op") -> keras.Model:
     """
     if pooling not in POOLING_CHOICES:
         raise ValueError(f"pooling={pooling!r} must be one of {POOLING_CHOICES}")
+    if gate_clip and pooling != "op":
+        raise ValueError("gate_clip needs pooling='op' (the builtin scan has no clip)")
     try:
         encoder = model.get_layer("encoder")
         intent_head = model.get_layer("intent")
@@ -271,7 +296,7 @@ def build_deploy_model(model: keras.Model, pooling: str = "op") -> keras.Model:
     ):
         x = clone(dropout)(x)
         if pooling == "op":
-            layer = clone(qrnn, DeployQRNN, mask_inputs=i == 0)
+            layer = clone(qrnn, DeployQRNN, mask_inputs=i == 0, gate_clip=gate_clip)
             x = layer(x, sequence_length=sequence_length, padding_mask=valid if i == 0 else None)
         else:
             x = clone(qrnn, QRNN)(x, sequence_length=sequence_length)
