@@ -2,7 +2,8 @@
 
     .venv/bin/python tools/distill_table.py multiatis   # after tools/distill_results.sh multiatis
     .venv/bin/python tools/distill_table.py mtop
-    (rows of STEPS=2 tools/distill_results.sh appear when they exist)
+    (rows of STEPS=2 and STEPS=4 tools/distill_results.sh, and of pQRNN alone
+    trained as long, appear when they exist)
     .venv/bin/python tools/distill_table.py ablate_en   # after tools/ablate_distill_en.sh
 
 Reads metrics_test.json / teacher_metrics_test.json (pqrnn.bin.evaluate,
@@ -54,7 +55,6 @@ def _em_table(rows: list[tuple[str, dict]], teacher_em: float) -> None:
 def dataset_tables(dataset: str) -> None:
     teacher_dir = ROOT / f"teacher_{dataset}"
     student_dir = ROOT / f"distill_{dataset}"
-    long_dir = ROOT / f"distill_{dataset}_2x"
     alone_dir = ROOT / f"{dataset}_pqrnn"
     teacher = _teacher_metrics(teacher_dir)
     if teacher is None:
@@ -75,11 +75,26 @@ def dataset_tables(dataset: str) -> None:
             f"pQRNN distilled, int8 .tflite ({_method(student_dir)})",
             student_dir / "export/model_int8.metrics_test.json",
         ),
-        # STEPS=2 tools/distill_results.sh: the same student trained twice as long.
-        ("pQRNN distilled, 2x steps, Keras", long_dir / "metrics_test.json"),
-        (
-            f"pQRNN distilled, 2x steps, int8 .tflite ({_method(long_dir)})",
-            long_dir / "export/model_int8.metrics_test.json",
+        # STEPS=k tools/distill_results.sh: the same student trained k times
+        # as long, and pQRNN alone trained as long (workdirs/<dataset>_pqrnn_<k>x).
+        *(
+            row
+            for k in (2, 4)
+            for row in (
+                (
+                    f"pQRNN alone, {k}x steps, Keras",
+                    ROOT / f"{dataset}_pqrnn_{k}x/metrics_test.json",
+                ),
+                (
+                    f"pQRNN distilled, {k}x steps, Keras",
+                    ROOT / f"distill_{dataset}_{k}x/metrics_test.json",
+                ),
+                (
+                    f"pQRNN distilled, {k}x steps, int8 .tflite "
+                    f"({_method(ROOT / f'distill_{dataset}_{k}x')})",
+                    ROOT / f"distill_{dataset}_{k}x/export/model_int8.metrics_test.json",
+                ),
+            )
         ),
     ):
         metrics = _read(path)
