@@ -5,6 +5,7 @@
 # then pqrnn.bin.compare on the pairs the targets of issues #4 and #5 name.
 # Needs the exported files of tools/export_results.sh and
 # tools/distill_results.sh.
+# (The 4x-steps student is included where STEPS=4 tools/distill_results.sh ran.)
 #   tools/compare_results.sh        # ~15 min on 2 cores
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,8 +27,8 @@ compare() {
 for d in multiatis mtop; do
   predict ${d}_pqrnn_float32 workdirs/${d}_pqrnn/export/model_float32.tflite
   predict ${d}_pqrnn_int8 workdirs/${d}_pqrnn/export/model_int8.tflite
-  for s in distill_$d distill_${d}_2x; do
-    predict ${s}_int8 workdirs/$s/export/model_int8.tflite
+  for s in distill_$d distill_${d}_2x distill_${d}_4x; do
+    [ -e workdirs/$s/export/model_int8.tflite ] && predict ${s}_int8 workdirs/$s/export/model_int8.tflite
   done
   for b in bilstm transformer; do
     predict ${d}_${b}_float32 workdirs/${d}_$b/export/model_float32.tflite
@@ -36,7 +37,8 @@ for d in multiatis mtop; do
 done
 for d in multiatis mtop; do
   compare ${d}_pqrnn_int8 ${d}_pqrnn_float32
-  for s in distill_$d distill_${d}_2x; do
+  for s in distill_$d distill_${d}_2x distill_${d}_4x; do
+    [ -e "$out/${s}_int8.jsonl" ] || continue
     compare ${s}_int8 ${d}_pqrnn_int8
     for b in bilstm_float32 bilstm_int8 transformer_float32 transformer_int8; do
       compare ${s}_int8 ${d}_$b
