@@ -2,7 +2,7 @@
 
     .venv/bin/python tools/distill_table.py multiatis   # after tools/distill_results.sh multiatis
     .venv/bin/python tools/distill_table.py mtop
-    (rows of STEPS=2 and STEPS=4 tools/distill_results.sh, and of pQRNN alone
+    (rows of STEPS=2, 3 and 4 tools/distill_results.sh, and of pQRNN alone
     trained as long, appear when they exist)
     .venv/bin/python tools/distill_table.py ablate_en   # after tools/ablate_distill_en.sh
 
@@ -79,7 +79,7 @@ def dataset_tables(dataset: str) -> None:
         # as long, and pQRNN alone trained as long (workdirs/<dataset>_pqrnn_<k>x).
         *(
             row
-            for k in (2, 4)
+            for k in (2, 3, 4)
             for row in (
                 (
                     f"pQRNN alone, {k}x steps, Keras",
