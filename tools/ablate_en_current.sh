@@ -45,7 +45,7 @@ want distill_aug0_T1_a0 && run distill_aug0_T1_a0 $d --config.train.epochs=12 \
   --config.distill.augmented_logits= --config.distill.alpha=0
 want distill_aug0_T1_a09 && run distill_aug0_T1_a09 $d --config.train.epochs=12 \
   --config.distill.augmented_logits= --config.distill.alpha=0.9
-want aug2_noteacher && run distill_aug2_noteacher $d --config.train.epochs=4 \
+want distill_aug2_noteacher && run distill_aug2_noteacher $d --config.train.epochs=4 \
   --config.distill.augmented_amount=2 --config.distill.alpha=1 \
   --config.distill.hard_labels=augmentation
 }

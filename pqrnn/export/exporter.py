@@ -243,6 +243,11 @@ def _check(
 def build_artifacts(run: Run, options: ExportOptions, quantization: dict):
     """Converts, stamps and checks the float32 and int8 files.
 
+    Args:
+      run, options: as `export`.
+      quantization: the int8 file's settings (`quantization_settings`, plus
+        "gate_clip" where its QRNN gates are clipped; `export` decides).
+
     Returns:
       (artifacts, saved_model_function, saved_model_trackable).
     """
@@ -259,13 +264,11 @@ def build_artifacts(run: Run, options: ExportOptions, quantization: dict):
         float_serve = converter.tokens_serving_function(float_model)
 
     int8_model, int8_serve, int8_reference = float_model, float_serve, keras_predictions
-    clip = run.is_text_model and options.pooling == "op" and options.gate_clip
-    if quantization["method"] == "ptq" and clip:
+    if quantization.get("gate_clip"):
         int8_model = deploy_model.build_deploy_model(
-            trained.model, options.pooling, gate_clip=options.gate_clip
+            trained.model, options.pooling, gate_clip=quantization["gate_clip"]
         )
         int8_serve = converter.text_serving_function(config, int8_model)
-        quantization = {**quantization, "gate_clip": options.gate_clip}
     if quantization["method"] == "qat":
         if not run.is_text_model:
             raise ValueError("QAT is implemented for pQRNN models only; use ptq for baselines")
@@ -375,12 +378,18 @@ def export(workdir: str, options: ExportOptions | None = None) -> dict:
     run = load_run(
         workdir, options.num_calibration, options.calibration_seed, options.check_examples
     )
+    if (
+        quantization["method"] == "ptq"
+        and run.is_text_model
+        and options.pooling == "op"
+        and options.gate_clip
+    ):
+        quantization = {**quantization, "gate_clip": options.gate_clip}
     artifacts, float_serve, float_model = build_artifacts(run, options, quantization)
     report = {
         "workdir": workdir,
         "model": run.config.model.name,
-        # The int8 file's settings (with gate_clip where it was applied).
-        "quantization": artifacts[-1].card["quantization"] or quantization,
+        "quantization": quantization,
         "pooling": options.pooling if run.is_text_model else None,
         "artifacts": {a.precision: _summary(a) for a in artifacts},
     }
