@@ -56,6 +56,7 @@ def sequence_string_projection(
     distortion_probability: float = 0.0,
     lowercase: bool = False,
     seed: int = 0,
+    char_ngram_size: int = 0,
     name: str | None = None,
 ) -> tuple[tf.Tensor, tf.Tensor]:
     """Projects a batch of UTF-8 strings to ternary token features.
@@ -79,6 +80,9 @@ def sequence_string_projection(
         models).
       lowercase: map every code point through Unicode simple lowercase.
       seed: seed of the distortion's random stream.
+      char_ngram_size: 0 (off) or 1..8; each real token's row then adds the
+        mean features of its character n-grams of this size (the token
+        bounded by '<' and '>'), so related word forms share features.
       name: op name.
 
     Returns:
@@ -106,6 +110,7 @@ def sequence_string_projection(
         distortion_probability=distortion_probability,
         lowercase=lowercase,
         seed=seed,
+        char_ngram_size=char_ngram_size,
         name=name,
     )
 

@@ -84,6 +84,21 @@ def features(tokens: list[bytes], feature_size: int) -> np.ndarray:
     return _FEATURE_OF_BITS[bits.astype(np.int64)]
 
 
+MAX_CHAR_NGRAMS_PER_TOKEN = 64
+
+
+def char_ngrams(token: bytes, n: int) -> list[bytes]:
+    """The hashed byte strings of a normalised token's character n-grams.
+
+    Windows of n code points over "<" + token + ">" (the whole bounded token
+    when it is shorter), the first MAX_CHAR_NGRAMS_PER_TOKEN, each behind a
+    0xFF byte (never part of UTF-8, so no n-gram hashes like a token).
+    """
+    bounded = "<" + token.decode("utf-8") + ">"
+    starts = range(max(len(bounded) - n + 1, 1))[:MAX_CHAR_NGRAMS_PER_TOKEN]
+    return [b"\xff" + bounded[i : i + n].encode("utf-8") for i in starts]
+
+
 def _simple_lower(token: str) -> str:
     # One-to-one simple lowercase: str.lower() is the full mapping, which can
     # change the length (U+0130 -> "i̇"); keep a code point unchanged unless
@@ -127,6 +142,7 @@ def sequence_string_projection(
     word_novelty_bits: int = 0,
     doc_size_levels: int = 0,
     lowercase: bool = False,
+    char_ngram_size: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """NumPy twin of `pqrnn.ops.sequence_string_projection` (no distortion)."""
     encoded = [t.encode("utf-8") if isinstance(t, str) else bytes(t) for t in texts]
@@ -142,6 +158,14 @@ def sequence_string_projection(
         if not toks:
             continue
         out[b, : len(toks)] = table[[index[t] for t in toks]]
+        if char_ngram_size:
+            first = 1 if add_bos_tag else 0
+            for i in range(first, first + real):
+                if toks[i] == b"<null>":
+                    continue
+                grams = features(char_ngrams(toks[i], char_ngram_size), feature_size)
+                total = grams.sum(axis=0, dtype=np.float32)  # small integers: exact
+                out[b, i] += total / np.float32(len(grams))
         if word_novelty_bits:
             seen: dict[bytes, int] = {}
             for i, tok in enumerate(toks):

@@ -48,6 +48,10 @@ def test_shapes_padding_and_lengths():
         dict(feature_size=128, lowercase=True, add_bos_tag=True, add_eos_tag=True),
         dict(feature_size=100, max_seq_len=3, word_novelty_bits=2, doc_size_levels=4),
         dict(feature_size=2),
+        dict(feature_size=64, char_ngram_size=3),
+        dict(feature_size=2048, char_ngram_size=3, lowercase=True, add_bos_tag=True),
+        dict(feature_size=30, char_ngram_size=1, add_eos_tag=True, word_novelty_bits=1),
+        dict(feature_size=8, char_ngram_size=8, max_seq_len=2, doc_size_levels=2),
     ],
 )
 def test_matches_independent_numpy_reference(options):
@@ -65,20 +69,21 @@ def test_matches_independent_numpy_reference(options):
     got, got_lengths = ops.sequence_string_projection(texts, **options)
     want, want_lengths = reference_projection.sequence_string_projection(texts, **options)
     np.testing.assert_array_equal(got_lengths.numpy(), want_lengths)
-    np.testing.assert_allclose(got.numpy(), want, rtol=0, atol=1e-6)
+    # Bit for bit, n-gram means included (one IEEE division and addition).
+    np.testing.assert_array_equal(got.numpy(), want)
 
 
+@pytest.mark.parametrize("char_ngram_size", [0, 3])
 @pytest.mark.parametrize("name,text", HOSTILE_STRINGS, ids=[n for n, _ in HOSTILE_STRINGS])
-def test_hostile_strings_are_defined(name, text):
-    projection, lengths = ops.sequence_string_projection(
-        tf.constant([text]), feature_size=64, max_seq_len=64, add_bos_tag=True
+def test_hostile_strings_are_defined(name, text, char_ngram_size):
+    options = dict(
+        feature_size=64, max_seq_len=64, add_bos_tag=True, char_ngram_size=char_ngram_size
     )
+    projection, lengths = ops.sequence_string_projection(tf.constant([text]), **options)
     projection = projection.numpy()
     assert np.isfinite(projection).all()
     assert 1 <= lengths.numpy()[0] <= 65
-    want, want_lengths = reference_projection.sequence_string_projection(
-        [text], feature_size=64, max_seq_len=64, add_bos_tag=True
-    )
+    want, want_lengths = reference_projection.sequence_string_projection([text], **options)
     np.testing.assert_array_equal(lengths.numpy(), want_lengths)
     # The decoder replaces invalid UTF-8 per maximal subpart, like Python's.
     np.testing.assert_array_equal(projection, want)
@@ -99,6 +104,8 @@ def test_empty_batch_gives_defined_shapes():
         (dict(feature_size=8, max_seq_len=-1), "max_seq_len"),
         (dict(feature_size=8, word_novelty_bits=8), "word_novelty_bits"),
         (dict(feature_size=8, doc_size_levels=17), "doc_size_levels"),
+        (dict(feature_size=8, char_ngram_size=9), "char_ngram_size"),
+        (dict(feature_size=8, char_ngram_size=-1), "char_ngram_size"),
         (dict(feature_size=8, distortion_probability=1.5), "distortion_probability"),
     ],
 )

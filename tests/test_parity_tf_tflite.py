@@ -39,6 +39,9 @@ ATTRS = {
         doc_size_levels=16,
         max_seq_len=12,
     ),
+    "char_ngrams": dict(
+        feature_size=FEATURE_SIZE, lowercase=True, add_bos_tag=True, char_ngram_size=3
+    ),
 }
 # In one batch, T is the longest string's token count: the 1 MB strings would
 # make a [28, 190k, 256] output, so batches of them are capped (each string
@@ -123,7 +126,7 @@ def test_hostile_strings_in_one_batch(interpreters, name):
 @pytest.mark.parametrize("case", HOSTILE_STRINGS, ids=[name for name, _ in HOSTILE_STRINGS])
 def test_each_hostile_string_alone(interpreters, case):
     name, text = case
-    for attrs_name in ("defaults", "lower_bos_eos", "everything_truncated"):
+    for attrs_name in ("defaults", "lower_bos_eos", "everything_truncated", "char_ngrams"):
         pp.assert_bit_identical(
             pp.run_tf([text], **ATTRS[attrs_name]),
             pp.run_tflite(interpreters[attrs_name], [text]),

@@ -119,6 +119,44 @@ def test_restart_with_a_different_config_is_refused(tmp_path):
     assert "different config" in result.stderr and "train.batch_size: 32 -> 16" in result.stderr
 
 
+def test_saved_configs_from_before_an_added_field_read_as_off():
+    from pqrnn.training import experiment
+
+    saved = {"projection": {"lowercase": True}, "train": {"seed": 0}}
+    upgraded = experiment.upgrade_saved_config(saved)
+    assert upgraded["projection"] == {"lowercase": True, "char_ngram_size": 0}
+    assert saved == {"projection": {"lowercase": True}, "train": {"seed": 0}}  # not mutated
+    # A value that is there is kept.
+    kept = experiment.upgrade_saved_config({"projection": {"char_ngram_size": 3}})
+    assert kept["projection"]["char_ngram_size"] == 3
+
+
+@pytest.mark.slow
+def test_old_workdir_without_char_ngrams_resumes_and_a_change_is_refused(tmp_path):
+    workdir = str(tmp_path / "run")
+    checked(run(["pqrnn.bin.train", f"--config={SMOKE}", f"--workdir={workdir}", "--max_steps=2"]))
+    path = os.path.join(workdir, "config.json")
+    with open(path) as f:
+        config = json.load(f)
+    del config["projection"]["char_ngram_size"]  # As written before the field existed.
+    with open(path, "w") as f:
+        json.dump(config, f)
+    resumed = checked(
+        run(["pqrnn.bin.train", f"--config={SMOKE}", f"--workdir={workdir}", "--max_steps=4"])
+    )
+    assert "resumed from" in resumed.stderr
+    changed = run(
+        [
+            "pqrnn.bin.train",
+            f"--config={SMOKE}",
+            "--config.projection.char_ngram_size=3",
+            f"--workdir={workdir}",
+        ]
+    )
+    assert changed.returncode != 0
+    assert "projection.char_ngram_size: 0 -> 3" in changed.stderr
+
+
 def _free_ports(n):
     sockets = [socket.socket() for _ in range(n)]
     for s in sockets:

@@ -35,7 +35,8 @@ constexpr char kOpName[] = "PQRNN>SequenceStringProjection";
 // both InferenceContext and OpKernelConstruction (both have GetAttr).
 template <typename Context>
 absl::Status ReadOptions(Context* c, ProjectionOptions* options) {
-  int64_t feature_size, max_seq_len, word_novelty_bits, doc_size_levels;
+  int64_t feature_size, max_seq_len, word_novelty_bits, doc_size_levels,
+      char_ngram_size;
   TF_RETURN_IF_ERROR(c->GetAttr("feature_size", &feature_size));
   TF_RETURN_IF_ERROR(c->GetAttr("max_seq_len", &max_seq_len));
   TF_RETURN_IF_ERROR(c->GetAttr("add_bos_tag", &options->add_bos_tag));
@@ -45,12 +46,14 @@ absl::Status ReadOptions(Context* c, ProjectionOptions* options) {
   TF_RETURN_IF_ERROR(
       c->GetAttr("distortion_probability", &options->distortion_probability));
   TF_RETURN_IF_ERROR(c->GetAttr("lowercase", &options->lowercase));
+  TF_RETURN_IF_ERROR(c->GetAttr("char_ngram_size", &char_ngram_size));
   // int64 attrs are range-checked here so the narrowing below is exact.
   for (const auto& [name, value] :
        {std::pair<const char*, int64_t>{"feature_size", feature_size},
         {"max_seq_len", max_seq_len},
         {"word_novelty_bits", word_novelty_bits},
-        {"doc_size_levels", doc_size_levels}}) {
+        {"doc_size_levels", doc_size_levels},
+        {"char_ngram_size", char_ngram_size}}) {
     if (value < -(1LL << 30) || value > (1LL << 30)) {
       return absl::InvalidArgumentError(std::string(kOpName) + ": " + name + "=" +
                                         std::to_string(value) +
@@ -61,6 +64,7 @@ absl::Status ReadOptions(Context* c, ProjectionOptions* options) {
   options->max_seq_len = static_cast<int>(max_seq_len);
   options->word_novelty_bits = static_cast<int>(word_novelty_bits);
   options->doc_size_levels = static_cast<int>(doc_size_levels);
+  options->char_ngram_size = static_cast<int>(char_ngram_size);
   const std::string error = ValidateOptions(*options);
   if (!error.empty()) {
     return absl::InvalidArgumentError(std::string(kOpName) + ": " + error);
@@ -81,6 +85,7 @@ REGISTER_OP("PQRNN>SequenceStringProjection")
     .Attr("distortion_probability: float = 0")
     .Attr("lowercase: bool = false")
     .Attr("seed: int = 0")
+    .Attr("char_ngram_size: int = 0")
     .SetShapeFn([](InferenceContext* c) -> absl::Status {
       ProjectionOptions options;
       TF_RETURN_IF_ERROR(ReadOptions(c, &options));

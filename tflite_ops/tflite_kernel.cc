@@ -233,6 +233,8 @@ std::string ParseProjectionOptions(const char* buffer, size_t length,
   reader.Int("doc_size_levels", &options->doc_size_levels);
   reader.Float("distortion_probability", &options->distortion_probability);
   reader.Bool("lowercase", &options->lowercase);
+  // Absent in files written before the attribute existed: 0 (off).
+  reader.Int("char_ngram_size", &options->char_ngram_size);
   // `seed` only drives distortion, which TFLite never runs; it is accepted
   // (the converter always writes it) and ignored.
   if (!reader.error().empty()) return reader.error();

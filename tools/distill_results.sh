@@ -7,6 +7,8 @@
 #   tools/distill_results.sh multiatis|mtop [teacher|student|export|all]
 # STEPS=k trains the student k times as long (k x the epochs; workdir
 # workdirs/distill_<dataset>_<k>x instead of workdirs/distill_<dataset>).
+# CNG=n gives the student the projection's character n-grams of size n
+# (workdir suffix _cng<n>; the teacher is the same).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
@@ -24,6 +26,10 @@ student_epochs=$((student_epochs * STEPS))
 T=workdirs/teacher_$dataset
 S=workdirs/distill_$dataset
 [ "$STEPS" = 1 ] || S=${S}_${STEPS}x
+student_extra=""
+if [ -n "${CNG:-}" ]; then
+  S=${S}_cng$CNG; student_extra="--config.projection.char_ngram_size=$CNG"
+fi
 name=$(basename $S)
 if [ "$step" = teacher ] || [ "$step" = all ]; then
   $PY -m pqrnn.bin.teacher --config=pqrnn/configs/teacher.py:$dataset \
@@ -33,7 +39,7 @@ fi
 if [ "$step" = student ] || [ "$step" = all ]; then
   $PY -m pqrnn.bin.distill --config=pqrnn/configs/distill.py:$dataset \
     --config.train.batch_size=128 --config.train.learning_rate=3e-3 \
-    --config.train.epochs=$student_epochs --workdir=$S > $L/$name.log 2>&1
+    --config.train.epochs=$student_epochs $student_extra --workdir=$S > $L/$name.log 2>&1
   $PY -m pqrnn.bin.evaluate --workdir=$S --split=test > $L/$name.test.log 2>&1
 fi
 if [ "$step" = export ] || [ "$step" = all ]; then

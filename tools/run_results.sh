@@ -3,7 +3,9 @@
 # pre-training"), one after the other, on the real data in ../shared/data.
 #   tools/run_results.sh [multiatis|mtop|all] [pqrnn bilstm transformer]
 # Workdirs go to workdirs/<dataset>_<model>; logs to workdirs/logs/. A second
-# run resumes unfinished trainings and re-evaluates.
+# run resumes unfinished trainings and re-evaluates. CNG=n turns on the
+# projection's character n-grams of size n (pqrnn only; workdir and logs get
+# the suffix _cng<n>).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
@@ -19,10 +21,14 @@ for dataset in $datasets; do
     *) echo "unknown dataset $dataset" >&2; exit 2 ;;
   esac
   for model in $models; do
-    workdir=workdirs/${dataset}_${model}
-    log=workdirs/logs/${dataset}_${model}
+    suffix=""; extra=""
+    if [ -n "${CNG:-}" ] && [ "$model" = pqrnn ]; then
+      suffix=_cng$CNG; extra="--config.projection.char_ngram_size=$CNG"
+    fi
+    workdir=workdirs/${dataset}_${model}$suffix
+    log=workdirs/logs/${dataset}_${model}$suffix
     echo "=== $(date -u +%H:%M:%S) train $dataset $model"
-    /usr/bin/time -v $PY -m pqrnn.bin.train --config=pqrnn/configs/$dataset.py:$model $overrides \
+    /usr/bin/time -v $PY -m pqrnn.bin.train --config=pqrnn/configs/$dataset.py:$model $overrides $extra \
       --workdir=$workdir > $log.train.log 2>&1
     echo "=== $(date -u +%H:%M:%S) evaluate $dataset $model"
     $PY -m pqrnn.bin.evaluate --workdir=$workdir --split=test > $log.test.log 2>&1

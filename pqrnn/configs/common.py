@@ -61,6 +61,7 @@ def base_config(model: str = "pqrnn") -> ml_collections.ConfigDict:
             doc_size_levels=0,
             distortion_probability=0.0,
             lowercase=True,
+            char_ngram_size=0,
         )
     )
     if model not in MODELS:

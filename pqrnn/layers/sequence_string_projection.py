@@ -34,6 +34,10 @@ class SequenceStringProjection(keras.layers.Layer):
         Inference, `predict` and exported models always use 0.
       lowercase: bool, Unicode simple lowercase before hashing.
       seed: int, seed of the distortion's random stream.
+      char_ngram_size: int, 0 (off) or 1..8: each real token's row adds the
+        mean features of its character n-grams of this size (the token
+        bounded by '<' and '>'), so word forms that share pieces share
+        features (docs/PROJECTION.md).
 
     Call arguments:
       inputs: [B] tf.string tensor.
@@ -60,6 +64,7 @@ class SequenceStringProjection(keras.layers.Layer):
         distortion_probability: float = 0.0,
         lowercase: bool = False,
         seed: int = 0,
+        char_ngram_size: int = 0,
         **kwargs,
     ):
         super().__init__(trainable=False, **kwargs)
@@ -72,6 +77,7 @@ class SequenceStringProjection(keras.layers.Layer):
         self.distortion_probability = distortion_probability
         self.lowercase = lowercase
         self.seed = seed
+        self.char_ngram_size = char_ngram_size
         self._validate()
 
     def _validate(self) -> None:
@@ -86,6 +92,8 @@ class SequenceStringProjection(keras.layers.Layer):
             problems.append(f"word_novelty_bits={self.word_novelty_bits} must be in [0, 7]")
         if not 0 <= self.doc_size_levels <= 16:
             problems.append(f"doc_size_levels={self.doc_size_levels} must be in [0, 16]")
+        if not 0 <= self.char_ngram_size <= 8:
+            problems.append(f"char_ngram_size={self.char_ngram_size} must be in [0, 8]")
         if not 0.0 <= self.distortion_probability <= 1.0:
             problems.append(
                 f"distortion_probability={self.distortion_probability} must be in [0, 1]"
@@ -105,6 +113,7 @@ class SequenceStringProjection(keras.layers.Layer):
             distortion_probability=self.distortion_probability if training else 0.0,
             lowercase=self.lowercase,
             seed=self.seed,
+            char_ngram_size=self.char_ngram_size,
         )
 
     def call(self, inputs, training=None):

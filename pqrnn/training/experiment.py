@@ -91,6 +91,23 @@ def _report_counts(report: ReadReport) -> str:
     return ", ".join(parts)
 
 
+# Config fields added after runs were already saved, with the value that
+# means what those runs did: a saved config.json lacking one is read as if it
+# had it, so old workdirs still evaluate, export and resume.
+ADDED_FIELDS: dict[tuple[str, str], object] = {
+    ("projection", "char_ngram_size"): 0,
+}
+
+
+def upgrade_saved_config(saved: dict) -> dict:
+    """`saved` (a run's config.json) with every field of ADDED_FIELDS present."""
+    upgraded = {key: dict(value) if isinstance(value, dict) else value for key, value in saved.items()}
+    for (section, field), value in ADDED_FIELDS.items():
+        if isinstance(upgraded.get(section), dict):
+            upgraded[section].setdefault(field, value)
+    return upgraded
+
+
 def projection_kwargs(config: ml_collections.ConfigDict, training: bool = False) -> dict:
     """Attributes of the projection op for this experiment."""
     p = config.projection
@@ -104,6 +121,7 @@ def projection_kwargs(config: ml_collections.ConfigDict, training: bool = False)
         distortion_probability=p.distortion_probability if training else 0.0,
         lowercase=p.lowercase,
         seed=config.train.seed,
+        char_ngram_size=p.char_ngram_size,
     )
 
 

@@ -34,7 +34,7 @@ def load_config(workdir: str) -> ml_collections.ConfigDict:
     path = experiment.workdir_paths(workdir)["config"]
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path} not found: is {workdir!r} a pqrnn training workdir?")
-    return ml_collections.ConfigDict(io_utils.read_json(path))
+    return ml_collections.ConfigDict(experiment.upgrade_saved_config(io_utils.read_json(path)))
 
 
 def model_inputs(model: keras.Model, features: dict) -> dict:

@@ -74,7 +74,7 @@ class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
 def _check_or_write_config(config: ml_collections.ConfigDict, path: str, is_chief: bool) -> None:
     wanted = json.loads(config.to_json())
     if os.path.exists(path):
-        saved = io_utils.read_json(path)
+        saved = experiment.upgrade_saved_config(io_utils.read_json(path))
         if saved != wanted:
             diffs = _diff(saved, wanted)
             raise ValueError(

@@ -182,6 +182,11 @@ std::string ValidateOptions(const ProjectionOptions& o) {
     return "distortion_probability must be in [0, 1], got " +
            FormatFloat(o.distortion_probability);
   }
+  if (o.char_ngram_size < 0 || o.char_ngram_size > kMaxCharNgramSize) {
+    return "char_ngram_size must be in [0, " +
+           std::to_string(kMaxCharNgramSize) + "] (0 = off), got " +
+           std::to_string(o.char_ngram_size);
+  }
   // Each extra feature overwrites one hash feature; at least half of the
   // features must stay hash features, so the token is still identifiable.
   const int extras = (o.word_novelty_bits > 0) + (o.doc_size_levels > 0);
@@ -268,6 +273,62 @@ void FeaturesFromCodeWords(const uint64_t* words, int feature_size,
   for (int k = full_bytes * 4; k < feature_size; ++k) {
     out[k] = kTernary[(words[k >> 5] >> (2 * (k & 31))) & 3];
   }
+}
+
+void AccumulateFeaturesFromCodeWords(const uint64_t* words, int feature_size,
+                                     float* acc) {
+  const int full_bytes = feature_size / 4;
+  for (int i = 0; i < full_bytes; ++i) {
+    const unsigned byte = (words[i >> 3] >> (8 * (i & 7))) & 0xFF;
+    const float* values = kByteToFeatures.values[byte];
+    float* dst = acc + 4 * i;
+    dst[0] += values[0];
+    dst[1] += values[1];
+    dst[2] += values[2];
+    dst[3] += values[3];
+  }
+  static constexpr float kTernary[4] = {0.0f, 1.0f, -1.0f, 0.0f};
+  for (int k = full_bytes * 4; k < feature_size; ++k) {
+    acc[k] += kTernary[(words[k >> 5] >> (2 * (k & 31))) & 3];
+  }
+}
+
+namespace {
+
+// Calls fn(bytes) for each n-gram of CharNgrams(token, n), in order, with
+// the n-gram's bytes built in `*bytes` (reused, so no allocation per n-gram
+// once warm); returns how many there were.
+template <typename Fn>
+size_t VisitCharNgrams(std::string_view token, int n,
+                       std::vector<char32_t>* bounded, std::string* bytes,
+                       Fn fn) {
+  if (n <= 0) return 0;
+  bounded->assign(1, U'<');
+  const std::vector<char32_t> decoded = DecodeUtf8(token);
+  bounded->insert(bounded->end(), decoded.begin(), decoded.end());
+  bounded->push_back(U'>');
+  const size_t size = static_cast<size_t>(n);
+  const size_t count = std::min<size_t>(
+      bounded->size() <= size ? 1 : bounded->size() - size + 1,
+      kMaxCharNgramsPerToken);
+  for (size_t g = 0; g < count; ++g) {
+    bytes->assign(1, static_cast<char>(0xFF));
+    const size_t end = std::min(bounded->size(), g + size);
+    for (size_t i = g; i < end; ++i) AppendUtf8((*bounded)[i], bytes);
+    fn(std::string_view(*bytes));
+  }
+  return count;
+}
+
+}  // namespace
+
+std::vector<std::string> CharNgrams(std::string_view token, int n) {
+  std::vector<std::string> grams;
+  std::vector<char32_t> bounded;
+  std::string bytes;
+  VisitCharNgrams(token, n, &bounded, &bytes,
+                  [&](std::string_view gram) { grams.emplace_back(gram); });
+  return grams;
 }
 
 // ---------------------------------------------------------------------------
@@ -466,11 +527,31 @@ void SequenceStringProjector::Project(const TokenizedText& text,
     doc_size = static_cast<float>(std::min(level, 1.0) * 2.0 - 1.0);
   }
 
-  for (size_t r = 0; r < text.tokens.size(); ++r) {
+  const int ngram_size = options_.char_ngram_size;
+  std::vector<float> ngram_sum(ngram_size > 0 ? f : 0);
+  std::vector<char32_t> bounded;
+  std::string gram_bytes;
+  const size_t num_rows = text.tokens.size();
+
+  for (size_t r = 0; r < num_rows; ++r) {
     const std::string& token = text.tokens[r];
     float* row = out + r * static_cast<size_t>(f);
     CodeWords(token, num_words, words);
     FeaturesFromCodeWords(words, f, row);
+    const bool special = (r == 0 && options_.add_bos_tag) ||
+                         (r + 1 == num_rows && options_.add_eos_tag) ||
+                         token == kNull;
+    if (ngram_size > 0 && !special) {
+      std::fill(ngram_sum.begin(), ngram_sum.end(), 0.0f);
+      const size_t num_grams = VisitCharNgrams(
+          token, ngram_size, &bounded, &gram_bytes, [&](std::string_view gram) {
+            CodeWords(gram, num_words, words);
+            AccumulateFeaturesFromCodeWords(words, f, ngram_sum.data());
+          });
+      // |sum| <= 64, exact; one division and one addition per feature.
+      const float count = static_cast<float>(num_grams);
+      for (int k = 0; k < f; ++k) row[k] += ngram_sum[k] / count;
+    }
     if (novelty_bits > 0) {
       const int c = seen[token]++;  // Earlier rows with the same bytes.
       const int saturate = 1 << novelty_bits;

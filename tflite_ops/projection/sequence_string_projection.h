@@ -19,6 +19,10 @@ namespace pqrnn {
 inline constexpr int kMaxFeatureSize = 4096;
 inline constexpr int kMaxWordNoveltyBits = 7;
 inline constexpr int kMaxDocSizeLevels = 16;
+inline constexpr int kMaxCharNgramSize = 8;
+// Each token contributes at most this many character n-grams (its first
+// ones), so a hostile 1 MB token costs as much as a 64-character one.
+inline constexpr int kMaxCharNgramsPerToken = 64;
 
 struct ProjectionOptions {
   int feature_size = 0;        // F: even, 2..4096.
@@ -29,6 +33,9 @@ struct ProjectionOptions {
   int doc_size_levels = 0;     // 0 = off, else 1..16; overwrites feature F-2.
   float distortion_probability = 0.0f;  // Training only; [0, 1].
   bool lowercase = false;
+  // 0 = off, else 1..8: each real token's row adds the mean of the features
+  // of its character n-grams (see Project).
+  int char_ngram_size = 0;
 };
 
 // Returns "" when `options` are valid, else a message a user can act on
@@ -54,6 +61,17 @@ void CodeWords(std::string_view token, int num_words, uint64_t* words);
 // Maps code words to `feature_size` ternary features in {-1, 0, +1}:
 // feature k is bits 2(k%32), 2(k%32)+1 of words[k/32]; 0,1,2,3 -> 0,+1,-1,0.
 void FeaturesFromCodeWords(const uint64_t* words, int feature_size, float* out);
+// Adds the same features to `acc` (acc[k] += feature k).
+void AccumulateFeaturesFromCodeWords(const uint64_t* words, int feature_size,
+                                     float* acc);
+
+// The character n-grams of a normalised token, as the byte strings that are
+// hashed: the token's code points are bounded by '<' and '>', the n-grams
+// are the windows of `n` code points of that sequence, left to right (one
+// window, the whole bounded token, when it is shorter than n), at most
+// kMaxCharNgramsPerToken of them, each UTF-8 encoded behind a 0xFF byte.
+// 0xFF never occurs in UTF-8, so an n-gram never hashes like a token.
+std::vector<std::string> CharNgrams(std::string_view token, int n);
 
 // Decodes UTF-8 with every invalid byte sequence replaced by U+FFFD (one per
 // maximal invalid subpart, as in Unicode's "best practice"); never reads past
@@ -128,6 +146,11 @@ class SequenceStringProjector {
   //     count only against identical strings; all "<null>" rows are alike);
   //   doc size (F-2) = min(log2(n) / levels, 1) * 2 - 1, n = num_real_tokens,
   //     and -1 when n = 0 (the log2 term is taken as 0).
+  // With char_ngram_size > 0, each real token's row (not "<BOS>"/"<EOS>",
+  // not "<null>") is word + S / G before the extra features are written,
+  // where S sums the ternary features of the token's G = CharNgrams(...)
+  // n-grams (an exact integer in float) and both operations are one IEEE
+  // float32 division and one addition, so every platform gives the same bits.
   void Project(const TokenizedText& text, float* out) const;
 
   TokenizedBatch TokenizeBatch(const std::vector<std::string_view>& texts,

@@ -18,6 +18,9 @@
 
 namespace {
 
+using pqrnn::AccumulateFeaturesFromCodeWords;
+using pqrnn::CharNgrams;
+using pqrnn::kMaxCharNgramsPerToken;
 using pqrnn::AppendUtf8;
 using pqrnn::CodeWords;
 using pqrnn::DecodeUtf8;
@@ -331,6 +334,7 @@ TEST(ValidateOptionsAcceptsTheDocumentedRanges) {
   o.word_novelty_bits = 7;
   o.doc_size_levels = 16;
   o.distortion_probability = 1.0f;
+  o.char_ngram_size = 8;
   CHECK_EQ(ValidateOptions(o), std::string());
   ProjectionOptions one_extra = Options(2);
   one_extra.doc_size_levels = 1;
@@ -360,6 +364,10 @@ TEST(ValidateOptionsMessagesNameAttributeValueAndRange) {
        {"word_novelty_bits", "-1", "[0, 7]"}},
       {with([](ProjectionOptions& o) { o.doc_size_levels = 17; }),
        {"doc_size_levels", "17", "[0, 16]"}},
+      {with([](ProjectionOptions& o) { o.char_ngram_size = 9; }),
+       {"char_ngram_size", "9", "[0, 8]"}},
+      {with([](ProjectionOptions& o) { o.char_ngram_size = -1; }),
+       {"char_ngram_size", "-1", "[0, 8]"}},
       {with([](ProjectionOptions& o) { o.distortion_probability = 1.5f; }),
        {"distortion_probability", "1.5", "[0, 1]"}},
       {with([](ProjectionOptions& o) { o.distortion_probability = -0.1f; }),
@@ -584,6 +592,98 @@ TEST(WordNoveltyAndDocSize) {
   e.Project(lit, lrows.data());
   CHECK_EQ(lrows[7], -1.0f);
   CHECK_EQ(lrows[8 + 7], 0.0f);
+}
+
+// ---------------------------------------------------------------------------
+// Character n-grams.
+
+TEST(CharNgramsAreCodePointWindowsOfTheBoundedToken) {
+  const std::string m = "\xFF";  // The n-gram marker byte.
+  CHECK_EQ(CharNgrams("hello", 3),
+           (std::vector<std::string>{m + "<he", m + "hel", m + "ell", m + "llo",
+                                     m + "lo>"}));
+  // Shorter than n: one n-gram, the whole bounded token.
+  CHECK_EQ(CharNgrams("a", 8), (std::vector<std::string>{m + "<a>"}));
+  CHECK_EQ(CharNgrams("ab", 4), (std::vector<std::string>{m + "<ab>"}));
+  CHECK_EQ(CharNgrams("a", 1),
+           (std::vector<std::string>{m + "<", m + "a", m + ">"}));
+  // Windows count code points, not bytes (Devanagari: 3 bytes each).
+  CHECK_EQ(CharNgrams("\xE0\xA4\xA8\xE0\xA4\xAE", 2),
+           (std::vector<std::string>{m + "<\xE0\xA4\xA8",
+                                     m + "\xE0\xA4\xA8\xE0\xA4\xAE",
+                                     m + "\xE0\xA4\xAE>"}));
+  CHECK(CharNgrams("hello", 0).empty());
+  // At most kMaxCharNgramsPerToken, the first ones.
+  const std::string long_token(1000, 'x');
+  const std::vector<std::string> grams = CharNgrams(long_token, 3);
+  CHECK_EQ(grams.size(), static_cast<size_t>(kMaxCharNgramsPerToken));
+  CHECK_EQ(grams.front(), m + "<xx");
+  CHECK_EQ(grams.back(), m + "xxx");
+}
+
+TEST(CharNgramCheckValueFromContract) {
+  // docs/PROJECTION.md: "hello" with char_ngram_size 3, F = 16: the sum of
+  // its 5 n-grams' features is S, and the row is word + S / 5.
+  ProjectionOptions o = Options(16);
+  o.char_ngram_size = 3;
+  const SequenceStringProjector p(o);
+  const TokenizedText t = p.Tokenize("hello");
+  std::vector<float> out(16);
+  p.Project(t, out.data());
+  const std::vector<float> word = {0, 1, 1, 0, 1, 0, 0, 0, 0, -1, 0, 1, 1, 1, 0, 1};
+  const std::vector<float> sum = {1, 1, 0, 3, -2, -3, 2, -1, 1, 1, -2, -2, -1, 1, -2, 1};
+  for (int k = 0; k < 16; ++k) {
+    CHECK_EQ_CTX(out[k], word[k] + sum[k] / 5.0f, "feature " + std::to_string(k));
+  }
+  // The same sum from the public pieces.
+  std::vector<float> acc(16, 0.0f);
+  uint64_t words[1];
+  for (const std::string& gram : CharNgrams("hello", 3)) {
+    CodeWords(gram, 1, words);
+    AccumulateFeaturesFromCodeWords(words, 16, acc.data());
+  }
+  CHECK_EQ(acc, sum);
+}
+
+TEST(CharNgramsSkipSpecialRowsAndKeepExtraFeatures) {
+  ProjectionOptions o = Options(64);
+  o.char_ngram_size = 3;
+  o.add_bos_tag = o.add_eos_tag = true;
+  o.word_novelty_bits = 1;
+  o.doc_size_levels = 2;
+  const SequenceStringProjector p(o);
+  // "\xC0" normalises to U+FFFD, a real token; "<null>" typed by the user
+  // has the bytes of the null token and, like it, gets no n-grams.
+  const TokenizedText t = p.Tokenize("ab <null> \xC0");
+  CHECK_EQ(t.tokens.size(), static_cast<size_t>(5));
+  std::vector<float> out(t.tokens.size() * 64);
+  p.Project(t, out.data());
+  ProjectionOptions plain_options = o;
+  plain_options.char_ngram_size = 0;
+  const SequenceStringProjector plain(plain_options);
+  std::vector<float> words(t.tokens.size() * 64);
+  plain.Project(t, words.data());
+  for (size_t r = 0; r < t.tokens.size(); ++r) {
+    const bool has_grams = r == 1 || r == 3;
+    bool differs = false;
+    for (int k = 0; k < 62; ++k) differs |= out[r * 64 + k] != words[r * 64 + k];
+    CHECK_EQ_CTX(differs, has_grams, "row " + std::to_string(r));
+    // Novelty and doc size overwrite the last features as without n-grams.
+    CHECK_EQ(out[r * 64 + 62], words[r * 64 + 62]);
+    CHECK_EQ(out[r * 64 + 63], words[r * 64 + 63]);
+  }
+}
+
+TEST(CharNgramsOnAHostileMegabyteTokenAreBounded) {
+  ProjectionOptions o = Options(2048);
+  o.char_ngram_size = 8;
+  const SequenceStringProjector p(o);
+  std::string token;
+  for (int i = 0; i < (1 << 18); ++i) token += "\xF0\x9F\x98\x80";  // 1 MB
+  const TokenizedText t = p.Tokenize(token);
+  std::vector<float> out(2048);
+  p.Project(t, out.data());
+  for (float v : out) CHECK(std::isfinite(v) && v >= -2.0f && v <= 2.0f);
 }
 
 // ---------------------------------------------------------------------------
