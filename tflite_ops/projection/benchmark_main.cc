@@ -1,6 +1,7 @@
 // Throughput of the C++ projection core alone, without any framework: reads
 // one utterance per line from argv[1], projects them in batches of argv[3]
 // with F = argv[2], argv[4] times, and prints the median seconds per pass.
+// Optional argv[5]: char_ngram_size (default 0, off).
 // pqrnn.bin.benchmark_projection runs it beside the TF/TFLite adapters and the
 // NumPy reference (`make build/projection_benchmark`).
 #include <algorithm>
@@ -15,8 +16,11 @@
 #include "tflite_ops/projection/sequence_string_projection.h"
 
 int main(int argc, char** argv) {
-  if (argc != 5) {
-    std::fprintf(stderr, "usage: %s UTTERANCES_FILE FEATURE_SIZE BATCH_SIZE REPEATS\n", argv[0]);
+  if (argc != 5 && argc != 6) {
+    std::fprintf(stderr,
+                 "usage: %s UTTERANCES_FILE FEATURE_SIZE BATCH_SIZE REPEATS "
+                 "[CHAR_NGRAM_SIZE]\n",
+                 argv[0]);
     return 2;
   }
   std::ifstream in(argv[1]);
@@ -30,6 +34,7 @@ int main(int argc, char** argv) {
   options.feature_size = std::atoi(argv[2]);
   const size_t batch_size = static_cast<size_t>(std::max(1, std::atoi(argv[3])));
   const int repeats = std::max(1, std::atoi(argv[4]));
+  if (argc == 6) options.char_ngram_size = std::atoi(argv[5]);
   const std::string error = pqrnn::ValidateOptions(options);
   if (!error.empty()) {
     std::fprintf(stderr, "%s\n", error.c_str());

@@ -275,23 +275,66 @@ void FeaturesFromCodeWords(const uint64_t* words, int feature_size,
   }
 }
 
-void AccumulateFeaturesFromCodeWords(const uint64_t* words, int feature_size,
-                                     float* acc) {
-  const int full_bytes = feature_size / 4;
-  for (int i = 0; i < full_bytes; ++i) {
-    const unsigned byte = (words[i >> 3] >> (8 * (i & 7))) & 0xFF;
-    const float* values = kByteToFeatures.values[byte];
-    float* dst = acc + 4 * i;
-    dst[0] += values[0];
-    dst[1] += values[1];
-    dst[2] += values[2];
-    dst[3] += values[3];
+namespace {
+
+// The n-gram sums are accumulated four features per uint32, one byte lane
+// each (feature k in byte k % 4 of lanes[k / 4]), holding the sum of
+// feature + 1 (0, 1 or 2 per n-gram): lanes never carry into each other
+// because a lane reaches at most 2 * kMaxCharNgramsPerToken.
+struct ByteToLanes {
+  uint32_t values[256];
+  constexpr ByteToLanes() : values() {
+    constexpr uint32_t kOffsetTernary[4] = {1, 2, 0, 1};  // 0, +1, -1, 0 plus 1
+    for (int b = 0; b < 256; ++b) {
+      uint32_t lanes = 0;
+      for (int j = 0; j < 4; ++j) lanes |= kOffsetTernary[(b >> (2 * j)) & 3] << (8 * j);
+      values[b] = lanes;
+    }
   }
-  static constexpr float kTernary[4] = {0.0f, 1.0f, -1.0f, 0.0f};
-  for (int k = full_bytes * 4; k < feature_size; ++k) {
-    acc[k] += kTernary[(words[k >> 5] >> (2 * (k & 31))) & 3];
+};
+constexpr ByteToLanes kByteToLanes;
+static_assert(2 * kMaxCharNgramsPerToken < 256, "n-gram sums must fit a byte lane");
+
+// Adds feature + 1 of every feature to `lanes` ((feature_size + 3) / 4 of
+// them). Whole code words are unrolled with constant shifts (the hot loop).
+void AccumulateLanes(const uint64_t* words, int feature_size, uint32_t* lanes) {
+  const int bytes = (feature_size + 3) / 4;
+  const int whole_words = bytes / 8;
+  for (int w = 0; w < whole_words; ++w) {
+    const uint64_t word = words[w];
+    uint32_t* dst = lanes + 8 * w;
+    dst[0] += kByteToLanes.values[word & 0xFF];
+    dst[1] += kByteToLanes.values[(word >> 8) & 0xFF];
+    dst[2] += kByteToLanes.values[(word >> 16) & 0xFF];
+    dst[3] += kByteToLanes.values[(word >> 24) & 0xFF];
+    dst[4] += kByteToLanes.values[(word >> 32) & 0xFF];
+    dst[5] += kByteToLanes.values[(word >> 40) & 0xFF];
+    dst[6] += kByteToLanes.values[(word >> 48) & 0xFF];
+    dst[7] += kByteToLanes.values[word >> 56];
+  }
+  for (int i = whole_words * 8; i < bytes; ++i) {
+    lanes[i] += kByteToLanes.values[(words[i >> 3] >> (8 * (i & 7))) & 0xFF];
   }
 }
+
+// row[k] += mean[lane value of feature k], k < feature_size.
+void AddLaneMeans(const uint32_t* lanes, const float* mean, int feature_size,
+                  float* row) {
+  const int whole = feature_size / 4;
+  for (int i = 0; i < whole; ++i) {
+    const uint32_t lane = lanes[i];
+    float* dst = row + 4 * i;
+    dst[0] += mean[lane & 0xFF];
+    dst[1] += mean[(lane >> 8) & 0xFF];
+    dst[2] += mean[(lane >> 16) & 0xFF];
+    dst[3] += mean[lane >> 24];
+  }
+  for (int k = whole * 4; k < feature_size; ++k) {
+    row[k] += mean[(lanes[k >> 2] >> (8 * (k & 3))) & 0xFF];
+  }
+}
+
+}  // namespace
 
 namespace {
 
@@ -528,7 +571,10 @@ void SequenceStringProjector::Project(const TokenizedText& text,
   }
 
   const int ngram_size = options_.char_ngram_size;
-  std::vector<float> ngram_sum(ngram_size > 0 ? f : 0);
+  std::vector<uint32_t> lanes(ngram_size > 0 ? (f + 3) / 4 : 0);
+  // mean[v] = (v - G) / G for a lane value v = S + G, so the division of the
+  // contract is done once per value, not once per feature.
+  float mean[2 * kMaxCharNgramsPerToken + 1];
   std::vector<char32_t> bounded;
   std::string gram_bytes;
   const size_t num_rows = text.tokens.size();
@@ -542,15 +588,19 @@ void SequenceStringProjector::Project(const TokenizedText& text,
                          (r + 1 == num_rows && options_.add_eos_tag) ||
                          token == kNull;
     if (ngram_size > 0 && !special) {
-      std::fill(ngram_sum.begin(), ngram_sum.end(), 0.0f);
-      const size_t num_grams = VisitCharNgrams(
+      std::fill(lanes.begin(), lanes.end(), 0u);
+      const int num_grams = static_cast<int>(VisitCharNgrams(
           token, ngram_size, &bounded, &gram_bytes, [&](std::string_view gram) {
             CodeWords(gram, num_words, words);
-            AccumulateFeaturesFromCodeWords(words, f, ngram_sum.data());
-          });
-      // |sum| <= 64, exact; one division and one addition per feature.
+            AccumulateLanes(words, f, lanes.data());
+          }));
+      // S / G with S = v - G in [-64, 64]: exact integers, one IEEE
+      // division each, then one addition per feature.
       const float count = static_cast<float>(num_grams);
-      for (int k = 0; k < f; ++k) row[k] += ngram_sum[k] / count;
+      for (int v = 0; v <= 2 * num_grams; ++v) {
+        mean[v] = static_cast<float>(v - num_grams) / count;
+      }
+      AddLaneMeans(lanes.data(), mean, f, row);
     }
     if (novelty_bits > 0) {
       const int c = seen[token]++;  // Earlier rows with the same bytes.

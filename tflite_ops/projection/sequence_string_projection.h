@@ -61,9 +61,6 @@ void CodeWords(std::string_view token, int num_words, uint64_t* words);
 // Maps code words to `feature_size` ternary features in {-1, 0, +1}:
 // feature k is bits 2(k%32), 2(k%32)+1 of words[k/32]; 0,1,2,3 -> 0,+1,-1,0.
 void FeaturesFromCodeWords(const uint64_t* words, int feature_size, float* out);
-// Adds the same features to `acc` (acc[k] += feature k).
-void AccumulateFeaturesFromCodeWords(const uint64_t* words, int feature_size,
-                                     float* acc);
 
 // The character n-grams of a normalised token, as the byte strings that are
 // hashed: the token's code points are bounded by '<' and '>', the n-grams

@@ -18,7 +18,6 @@
 
 namespace {
 
-using pqrnn::AccumulateFeaturesFromCodeWords;
 using pqrnn::CharNgrams;
 using pqrnn::kMaxCharNgramsPerToken;
 using pqrnn::AppendUtf8;
@@ -637,10 +636,9 @@ TEST(CharNgramCheckValueFromContract) {
   }
   // The same sum from the public pieces.
   std::vector<float> acc(16, 0.0f);
-  uint64_t words[1];
   for (const std::string& gram : CharNgrams("hello", 3)) {
-    CodeWords(gram, 1, words);
-    AccumulateFeaturesFromCodeWords(words, 16, acc.data());
+    const std::vector<float> features = Features(gram, 16);
+    for (int k = 0; k < 16; ++k) acc[k] += features[k];
   }
   CHECK_EQ(acc, sum);
 }
