@@ -3,6 +3,7 @@ NumPy reference implementation of the same contract, on real utterances.
 
     python -m pqrnn.bin.benchmark_projection                    # all defaults
     python -m pqrnn.bin.benchmark_projection --feature_sizes=512 --repeats=9
+    python -m pqrnn.bin.benchmark_projection --feature_sizes=2048 --char_ngram_size=3
 
 Every implementation runs over the same batches; implementations take turns
 within each repeat (so a noisy neighbour slows all of them alike), and the
@@ -41,6 +42,9 @@ flags.DEFINE_integer("repeats", 5, "Timed passes per implementation (median repo
 flags.DEFINE_string(
     "data_root", None, "Real-data folder (default: $PQRNN_SHARED_DATA or ../shared/data)."
 )
+flags.DEFINE_integer(
+    "char_ngram_size", 0, "The op's char_ngram_size for every implementation (0 = off)."
+)
 flags.DEFINE_string("output_json", None, "Also write the figures here.")
 flags.DEFINE_string(
     "core_benchmark",
@@ -71,12 +75,17 @@ def load_utterances(num: int, data_root: str | None) -> list[str]:
     return utterances[:num]
 
 
+def attrs(feature_size: int) -> dict:
+    """The op attributes measured: F and the --char_ngram_size flag."""
+    return dict(feature_size=feature_size, char_ngram_size=FLAGS.char_ngram_size)
+
+
 def tflite_projection(feature_size: int):
     """A TFLite interpreter holding only the projection custom op."""
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")])
     def project(text):
-        return ops.sequence_string_projection(text, feature_size=feature_size)
+        return ops.sequence_string_projection(text, **attrs(feature_size))
 
     converter = tf.lite.TFLiteConverter.from_concrete_functions(
         [project.get_concrete_function()], project
@@ -91,7 +100,7 @@ def tflite_projection(feature_size: int):
 def implementations(feature_size: int, batch_size: int):
     """name -> function(batch of str) -> (projection, lengths) as NumPy."""
     project = tf.function(
-        lambda t: ops.sequence_string_projection(t, feature_size=feature_size),
+        lambda t: ops.sequence_string_projection(t, **attrs(feature_size)),
         input_signature=[tf.TensorSpec([None], tf.string)],
     )
     interpreter = tflite_projection(feature_size)  # One per (F, batch): fixed input shape.
@@ -109,7 +118,7 @@ def implementations(feature_size: int, batch_size: int):
         )
 
     def run_eager(batch):
-        p, n = ops.sequence_string_projection(tf.constant(batch), feature_size=feature_size)
+        p, n = ops.sequence_string_projection(tf.constant(batch), **attrs(feature_size))
         return p.numpy(), n.numpy()
 
     def run_function(batch):
@@ -118,7 +127,7 @@ def implementations(feature_size: int, batch_size: int):
 
     return {
         "numpy_reference": lambda b: reference_projection.sequence_string_projection(
-            b, feature_size=feature_size
+            b, **attrs(feature_size)
         ),
         "tf_eager": run_eager,
         "tf_function": run_function,
@@ -166,7 +175,14 @@ def core_seconds(binary: str, batches, feature_size: int, repeats: int) -> float
         f.write("\n".join(t for b in batches for t in b) + "\n")
     try:
         out = subprocess.run(
-            [binary, f.name, str(feature_size), str(len(batches[0])), str(repeats)],
+            [
+                binary,
+                f.name,
+                str(feature_size),
+                str(len(batches[0])),
+                str(repeats),
+                str(FLAGS.char_ngram_size),
+            ],
             check=True,
             capture_output=True,
             text=True,
@@ -182,7 +198,8 @@ def main(argv):
     num_tokens = sum(len(t.split()) for t in utterances)
     print(
         f"\nProjection throughput on {len(utterances)} real test utterances "
-        f"({num_tokens} tokens; MTOP 6 + MultiATIS++ 9 languages), TFLite on 1 thread, "
+        f"({num_tokens} tokens; MTOP 6 + MultiATIS++ 9 languages), "
+        f"char_ngram_size {FLAGS.char_ngram_size}, TFLite on 1 thread, "
         f"median of {FLAGS.repeats} interleaved passes.\n"
     )
     print(
