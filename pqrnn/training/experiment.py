@@ -101,7 +101,9 @@ ADDED_FIELDS: dict[tuple[str, str], object] = {
 
 def upgrade_saved_config(saved: dict) -> dict:
     """`saved` (a run's config.json) with every field of ADDED_FIELDS present."""
-    upgraded = {key: dict(value) if isinstance(value, dict) else value for key, value in saved.items()}
+    upgraded = {
+        key: dict(value) if isinstance(value, dict) else value for key, value in saved.items()
+    }
     for (section, field), value in ADDED_FIELDS.items():
         if isinstance(upgraded.get(section), dict):
             upgraded[section].setdefault(field, value)
