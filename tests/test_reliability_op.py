@@ -26,6 +26,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from ai_edge_litert import schema_py_generated as schema
+from flatbuffers import flexbuffers
 
 from pqrnn import ops, tflite
 from tests import tflite_models
@@ -44,6 +45,8 @@ BAD_ATTRIBUTES = [
     (dict(feature_size=8, word_novelty_bits=8), "word_novelty_bits"),
     (dict(feature_size=8, word_novelty_bits=-1), "word_novelty_bits"),
     (dict(feature_size=8, doc_size_levels=17), "doc_size_levels"),
+    (dict(feature_size=8, char_ngram_size=9), "char_ngram_size"),
+    (dict(feature_size=8, char_ngram_size=-1), "char_ngram_size"),
     (dict(feature_size=2, word_novelty_bits=1, doc_size_levels=1), "feature_size"),
     (dict(feature_size=8, distortion_probability=1.5), "distortion_probability"),
     (dict(feature_size=8, distortion_probability=float("nan")), "distortion_probability"),
@@ -53,6 +56,7 @@ HUGE_ATTRIBUTES = [
     (dict(feature_size=1 << 40), "feature_size"),
     (dict(feature_size=8, max_seq_len=1 << 40), "max_seq_len"),
     (dict(feature_size=8, max_seq_len=-(1 << 40)), "max_seq_len"),
+    (dict(feature_size=8, char_ngram_size=1 << 40), "char_ngram_size"),
 ]
 
 
@@ -204,9 +208,9 @@ def test_tflite_wrong_rank_fails_in_prepare():
     assert "must be a vector [B] of strings, got rank 2" in message
 
 
-def _run_tflite(texts, feature_size=16):
+def _run_tflite(texts, feature_size=16, options=None):
     interpreter = tflite.Interpreter(
-        model_content=tflite_models.projection_model(feature_size=feature_size)
+        model_content=tflite_models.projection_model(options=options, feature_size=feature_size)
     )
     index = interpreter.get_input_details()[0]["index"]
     interpreter.resize_tensor_input(index, [len(texts)])
@@ -214,6 +218,24 @@ def _run_tflite(texts, feature_size=16):
     interpreter.set_tensor(index, np.array(texts, dtype=np.bytes_).reshape([len(texts)]))
     interpreter.invoke()
     return interpreter
+
+
+def test_tflite_options_without_char_ngram_size_read_as_off():
+    # Files converted before the attribute existed have no such key.
+    texts = [b"flights to denver", b"\xe0\xa4\xa8\xe0\xa4\xae x"]
+    old = dict(tflite_models.PROJECTION_DEFAULTS, feature_size=16)
+    del old["char_ngram_size"]
+    without = _run_tflite(texts, options=bytes(flexbuffers.Dumps(old)))
+    got = without.get_tensor(without.get_output_details()[0]["index"])
+    want, _ = ops.sequence_string_projection(texts, feature_size=16)
+    np.testing.assert_array_equal(got, want.numpy())
+    # And the key, when there, is read.
+    with_ngrams = _run_tflite(
+        texts, options=tflite_models.projection_options(feature_size=16, char_ngram_size=3)
+    )
+    got = with_ngrams.get_tensor(with_ngrams.get_output_details()[0]["index"])
+    want, _ = ops.sequence_string_projection(texts, feature_size=16, char_ngram_size=3)
+    np.testing.assert_array_equal(got, want.numpy())
 
 
 @pytest.mark.parametrize("texts", [[], ["", "  \t"]], ids=["zero_strings", "no_tokens"])

@@ -25,6 +25,7 @@ PROJECTION_DEFAULTS = dict(
     distortion_probability=0.0,
     lowercase=False,
     seed=0,
+    char_ngram_size=0,
 )
 
 
