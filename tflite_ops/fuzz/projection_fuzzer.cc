@@ -10,7 +10,8 @@
 //   byte 2    max_seq_len: b2 & 0x80 ? -(b2 & 0x7F) : b2 & 0x3F.
 //   byte 3    bit 0 BOS, bit 1 EOS, bit 2 lowercase, bits 3-4 batch size - 1,
 //             bit 5 distortion, bits 6-7 == 3: an empty batch.
-//   byte 4    word_novelty_bits = b4 % 10 (8, 9 invalid).
+//   byte 4    word_novelty_bits = b4 % 10 (8, 9 invalid);
+//             char_ngram_size = (b4 / 10) % 10 (9 invalid).
 //   byte 5    doc_size_levels = b5 % 20 (17..19 invalid).
 //   byte 6    distortion_probability = b6 / 200 (> 1 invalid), if bit 5.
 //   byte 7    where the text is cut into the batch's strings; RNG seed.
@@ -18,8 +19,9 @@
 // Invalid options must be rejected with a message and never projected. Valid
 // ones are projected, and every invariant of the contract (docs/PROJECTION.md)
 // is checked: lengths and T, padding rows exactly 0, ternary features outside
-// the novelty (F-1) and doc-size (F-2) slots and finite values in [-1, 1]
-// there, tokens equal to an obviously-right reference tokenizer (decode all,
+// the novelty (F-1) and doc-size (F-2) slots (word + n-gram mean, in
+// [-2, 2], on the rows that get character n-grams) and finite values in
+// [-1, 1] there, tokens equal to an obviously-right reference tokenizer (decode all,
 // split on White_Space, lowercase, re-encode), each row equal to the hash of
 // its token, batch == one-by-one, and two runs bit-identical. Every string
 // lives in a heap block of exactly its size, so ASan catches any over-read.
@@ -82,6 +84,7 @@ Header ParseHeader(const uint8_t* data, size_t size) {
   out.distort = h[3] & 0x20;
   out.empty_batch = (h[3] >> 6) == 3;
   o.word_novelty_bits = h[4] % 10;
+  o.char_ngram_size = (h[4] / 10) % 10;
   o.doc_size_levels = h[5] % 20;
   o.distortion_probability = out.distort ? h[6] / 200.0f : 0.0f;
   out.cut = h[7];
@@ -174,6 +177,8 @@ void CheckOutput(const ProjectionOptions& o, const std::vector<std::string_view>
 
   std::vector<uint64_t> words((f + 31) / 32);
   std::vector<float> expected(f);
+  std::vector<float> gram_features(f);
+  std::vector<float> gram_sum(f);
   for (size_t b = 0; b < b_count; ++b) {
     const TokenizedText& e = out.batch.examples[b];
     FUZZ_CHECK(out.lengths[b] == static_cast<int32_t>(e.tokens.size()));
@@ -199,6 +204,24 @@ void CheckOutput(const ProjectionOptions& o, const std::vector<std::string_view>
       }
       pqrnn::CodeWords(e.tokens[r], static_cast<int>(words.size()), words.data());
       pqrnn::FeaturesFromCodeWords(words.data(), static_cast<int>(f), expected.data());
+      const bool special = (r == 0 && o.add_bos_tag) ||
+                           (r + 1 == e.tokens.size() && o.add_eos_tag) ||
+                           e.tokens[r] == "<null>";
+      const bool has_grams = o.char_ngram_size > 0 && !special;
+      if (has_grams) {  // word + S / G, S summed over the public n-gram list.
+        const std::vector<std::string> grams = pqrnn::CharNgrams(e.tokens[r], o.char_ngram_size);
+        FUZZ_CHECK(!grams.empty() &&
+                   grams.size() <= static_cast<size_t>(pqrnn::kMaxCharNgramsPerToken));
+        std::fill(gram_sum.begin(), gram_sum.end(), 0.0f);
+        for (const std::string& gram : grams) {
+          FUZZ_CHECK(static_cast<unsigned char>(gram[0]) == 0xFF);
+          pqrnn::CodeWords(gram, static_cast<int>(words.size()), words.data());
+          pqrnn::FeaturesFromCodeWords(words.data(), static_cast<int>(f), gram_features.data());
+          for (size_t k = 0; k < f; ++k) gram_sum[k] += gram_features[k];
+        }
+        const float count = static_cast<float>(grams.size());
+        for (size_t k = 0; k < f; ++k) expected[k] += gram_sum[k] / count;
+      }
       for (size_t k = 0; k < f; ++k) {
         const float v = row[k];
         FUZZ_CHECK(std::isfinite(v));
@@ -206,6 +229,9 @@ void CheckOutput(const ProjectionOptions& o, const std::vector<std::string_view>
         const bool doc_size = o.doc_size_levels > 0 && k == f - 2;
         if (novelty || doc_size) {
           FUZZ_CHECK(v >= -1.0f && v <= 1.0f);
+        } else if (has_grams) {
+          FUZZ_CHECK(v >= -2.0f && v <= 2.0f);
+          FUZZ_CHECK(v == expected[k]);
         } else {
           FUZZ_CHECK(v == -1.0f || v == 0.0f || v == 1.0f);
           FUZZ_CHECK(v == expected[k]);
@@ -230,6 +256,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                         o.feature_size % 2 == 0 && o.max_seq_len >= 0 &&
                         o.word_novelty_bits <= pqrnn::kMaxWordNoveltyBits &&
                         o.doc_size_levels <= pqrnn::kMaxDocSizeLevels &&
+                        o.char_ngram_size <= pqrnn::kMaxCharNgramSize &&
                         o.distortion_probability <= 1.0f &&
                         o.feature_size >= 2 * ((o.word_novelty_bits > 0) +
                                                (o.doc_size_levels > 0));
