@@ -334,10 +334,6 @@ void AddLaneMeans(const uint32_t* lanes, const float* mean, int feature_size,
   }
 }
 
-}  // namespace
-
-namespace {
-
 // Calls fn(bytes) for each n-gram of CharNgrams(token, n), in order, with
 // the n-gram's bytes built in `*bytes` (reused, so no allocation per n-gram
 // once warm); returns how many there were.
