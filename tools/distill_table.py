@@ -3,7 +3,7 @@
     .venv/bin/python tools/distill_table.py multiatis   # after tools/distill_results.sh multiatis
     .venv/bin/python tools/distill_table.py mtop
     (rows of STEPS=2, 3 and 4 tools/distill_results.sh, of pQRNN alone
-    trained as long, and of CNG=3 runs appear when they exist)
+    trained as long, and of CNG=2 and 3 runs appear when they exist)
     .venv/bin/python tools/distill_table.py ablate_en   # after tools/ablate_distill_en.sh
 
 Reads metrics_test.json / teacher_metrics_test.json (pqrnn.bin.evaluate,
@@ -96,17 +96,26 @@ def dataset_tables(dataset: str) -> None:
                 ),
             )
         ),
-        # CNG=3 tools/run_results.sh / distill_results.sh: character n-grams
-        # of size 3 in the projection (workdirs/<name>_cng3).
-        ("pQRNN alone, char 3-grams, Keras", ROOT / f"{dataset}_pqrnn_cng3/metrics_test.json"),
-        (
-            "pQRNN distilled, char 3-grams, Keras",
-            ROOT / f"distill_{dataset}_cng3/metrics_test.json",
-        ),
-        (
-            f"pQRNN distilled, char 3-grams, int8 .tflite "
-            f"({_method(ROOT / f'distill_{dataset}_cng3')})",
-            ROOT / f"distill_{dataset}_cng3/export/model_int8.metrics_test.json",
+        # CNG=n tools/run_results.sh / distill_results.sh: character n-grams
+        # of size n in the projection (workdirs/<name>_cng<n>).
+        *(
+            row
+            for n in (2, 3)
+            for row in (
+                (
+                    f"pQRNN alone, char {n}-grams, Keras",
+                    ROOT / f"{dataset}_pqrnn_cng{n}/metrics_test.json",
+                ),
+                (
+                    f"pQRNN distilled, char {n}-grams, Keras",
+                    ROOT / f"distill_{dataset}_cng{n}/metrics_test.json",
+                ),
+                (
+                    f"pQRNN distilled, char {n}-grams, int8 .tflite "
+                    f"({_method(ROOT / f'distill_{dataset}_cng{n}')})",
+                    ROOT / f"distill_{dataset}_cng{n}/export/model_int8.metrics_test.json",
+                ),
+            )
         ),
     ):
         metrics = _read(path)
