@@ -173,8 +173,14 @@ def test_distortion_stream_is_reproducible_per_seed():
 
 def test_layer_config_round_trip_and_model_serialization(tmp_path):
     layer = SequenceStringProjection(
-        feature_size=32, max_seq_len=5, add_bos_tag=True, lowercase=True, word_novelty_bits=3
+        feature_size=32,
+        max_seq_len=5,
+        add_bos_tag=True,
+        lowercase=True,
+        word_novelty_bits=3,
+        char_ngram_size=2,
     )
+    assert layer.get_config()["char_ngram_size"] == 2
     clone = SequenceStringProjection.from_config(layer.get_config())
     assert clone.get_config() == layer.get_config()
     texts = tf.constant(["Hello hello world", "x"])
@@ -188,3 +194,12 @@ def test_layer_config_round_trip_and_model_serialization(tmp_path):
     model.save(path)
     restored = keras.models.load_model(path)
     np.testing.assert_allclose(restored(texts).numpy(), model(texts).numpy(), atol=1e-6)
+
+
+def test_layer_rejects_char_ngram_size_out_of_range_when_built():
+    with pytest.raises(ValueError, match=r"char_ngram_size=9 must be in \[0, 8\]"):
+        SequenceStringProjection(feature_size=8, char_ngram_size=9)
+    # A config saved before the attribute existed builds with it off.
+    config = SequenceStringProjection(feature_size=8).get_config()
+    del config["char_ngram_size"]
+    assert SequenceStringProjection.from_config(config).char_ngram_size == 0
