@@ -21,7 +21,8 @@ inline constexpr int kMaxWordNoveltyBits = 7;
 inline constexpr int kMaxDocSizeLevels = 16;
 inline constexpr int kMaxCharNgramSize = 8;
 // Each token contributes at most this many character n-grams (its first
-// ones), so a hostile 1 MB token costs as much as a 64-character one.
+// ones), which bounds the hashing a hostile long token costs (its bytes are
+// still read once, as for its word hash).
 inline constexpr int kMaxCharNgramsPerToken = 64;
 
 struct ProjectionOptions {
