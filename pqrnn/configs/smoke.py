@@ -19,6 +19,6 @@ def get_config(arg: str = "pqrnn"):
         hidden_size=32, num_layers=1, num_heads=2, intermediate_size=64, max_vocab_size=2000
     )
     config.train.update(
-        batch_size=32, epochs=3, warmup_steps=20, log_every=20, checkpoint_every=100
+        batch_size=32, epochs=10, warmup_steps=20, log_every=20, checkpoint_every=100
     )
     return config

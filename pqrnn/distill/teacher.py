@@ -32,6 +32,15 @@ def _member_workdirs(config, workdir: str) -> list[str]:
     return [workdir] if n == 1 else [os.path.join(workdir, f"member_{i}") for i in range(n)]
 
 
+def _member_config(config, index: int):
+    """Member `index` of an ensemble: its own seed (initialisation, dropout, order)."""
+    if index == 0:
+        return config
+    member = ml_collections.ConfigDict(config.to_dict())
+    member.train.seed = config.train.seed + index
+    return member
+
+
 def _finished(config, workdir: str, num_examples: int, max_steps: int) -> bool:
     path = experiment.workdir_paths(workdir)["summary"]
     if not os.path.exists(path):
@@ -52,7 +61,7 @@ def train_teacher(config, workdir: str, train_examples, vocabs: LabelVocabs, max
     if kind != "char_bilstm":
         raise ValueError(f"teacher.kind={kind!r}; expected char_bilstm or bert")
     members = _member_workdirs(config, workdir)
-    for member in members:
+    for i, member in enumerate(members):
         paths = experiment.workdir_paths(member)
         os.makedirs(member, exist_ok=True)
         if not os.path.exists(paths["vocabs"]):  # One label vocabulary for every member.
@@ -60,7 +69,7 @@ def train_teacher(config, workdir: str, train_examples, vocabs: LabelVocabs, max
         if _finished(config, member, len(train_examples), max_steps):
             logging.info("%s: trained, not training it again", member)
             continue
-        trainer.train(config, member, max_steps=max_steps)
+        trainer.train(_member_config(config, i), member, max_steps=max_steps)
     return labelling.PqrnnTeacher(members, batch_size=config.teacher.label_batch_size)
 
 

@@ -283,6 +283,7 @@ def fine_tune(
     Returns:
       {"steps", "loss" (mean of the last `log_every` steps), "seconds"}.
     """
+    keras.utils.set_random_seed(config.train.seed)  # Dropout and zoneout masks.
     batch_size = batch_size or config.train.batch_size
     steps_per_epoch = max(1, -(-len(examples) // batch_size))
     total_steps = max(1, int(round(epochs * steps_per_epoch)))

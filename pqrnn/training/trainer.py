@@ -235,6 +235,10 @@ def train(
     if max_steps:
         total_steps = min(total_steps, max_steps)
 
+    # Initial weights, dropout and zoneout masks follow config.train.seed
+    # (Python, NumPy and TensorFlow's global seed). A resumed run restores
+    # the weights; its later dropout masks differ from an uninterrupted run.
+    keras.utils.set_random_seed(t.seed)
     with dist.scope():
         model = experiment.build_model(config, vocabs, vocabulary)
         schedule = WarmupCosine(t.learning_rate, t.warmup_steps, t.epochs * steps_per_epoch)
