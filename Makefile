@@ -64,8 +64,15 @@ build/qrnn_core_test: tflite_ops/qrnn/qrnn_pooling_test.cc $(CORE_SRCS) $(CORE_H
 	@mkdir -p build
 	$(CXX) $(CXXFLAGS_CORE) -I. tflite_ops/qrnn/qrnn_pooling_test.cc $(CORE_SRCS) -o $@
 
-core-test: build/core_test build/qrnn_core_test
+# The scalar build of the projection's vector paths (SSE2 / NEON), so both
+# are held to the same golden vectors.
+build/core_test_scalar: $(CORE_TEST_SRCS) $(CORE_SRCS) $(CORE_HDRS)
+	@mkdir -p build
+	$(CXX) $(CXXFLAGS_CORE) -DPQRNN_SCALAR_ONLY -I. $(CORE_TEST_SRCS) $(CORE_SRCS) -o $@
+
+core-test: build/core_test build/core_test_scalar build/qrnn_core_test
 	build/core_test tflite_ops/projection/testdata
+	build/core_test_scalar tflite_ops/projection/testdata
 	build/qrnn_core_test .
 
 # Same golden vectors on aarch64, where plain `char` is unsigned.

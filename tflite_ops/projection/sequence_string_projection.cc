@@ -19,6 +19,17 @@
 
 #include "tflite_ops/projection/unicode_tables.h"
 
+// Vector paths of NgramSums::AddMeans; PQRNN_SCALAR_ONLY builds the scalar
+// path everywhere (`make core-test` runs the tests on both builds).
+#if defined(PQRNN_SCALAR_ONLY)
+#elif defined(__SSE2__)
+#include <emmintrin.h>
+#define PQRNN_MEANS_SSE2 1
+#elif defined(__aarch64__) && defined(__ARM_NEON)
+#include <arm_neon.h>
+#define PQRNN_MEANS_NEON 1
+#endif
+
 namespace pqrnn {
 namespace {
 
@@ -226,18 +237,26 @@ Hash128 HashBytes(std::string_view bytes) {
   return {h, h2};
 }
 
+namespace {
+
+// The code-word chain: (low, high) of pair i + 1 from pair i.
+inline void NextCodePair(uint64_t* low, uint64_t* high) {
+  const uint64_t t = ShiftMix(*low) * kMul;
+  const uint64_t u = *high ^ t;
+  *high = ShiftMix(t);
+  *low = ShiftMix(u * kMul2) * kMul2;
+}
+
+}  // namespace
+
 void CodeWords(std::string_view token, int num_words, uint64_t* words) {
   if (num_words <= 0) return;
   const Hash128 first = HashBytes(token);
   uint64_t low = first.low;
   uint64_t high = first.high;
   for (int i = 0; i < num_words; i += 2) {
-    if (i > 0) {  // Pairs after the first are chained from the previous one.
-      const uint64_t t = ShiftMix(low) * kMul;
-      const uint64_t u = high ^ t;
-      high = ShiftMix(t);
-      low = ShiftMix(u * kMul2) * kMul2;
-    }
+    // Pairs after the first are chained from the previous one.
+    if (i > 0) NextCodePair(&low, &high);
     words[i] = low;
     if (i + 1 < num_words) words[i + 1] = high;
   }
@@ -277,62 +296,207 @@ void FeaturesFromCodeWords(const uint64_t* words, int feature_size,
 
 namespace {
 
-// The n-gram sums are accumulated four features per uint32, one byte lane
-// each (feature k in byte k % 4 of lanes[k / 4]), holding the sum of
-// feature + 1 (0, 1 or 2 per n-gram): lanes never carry into each other
-// because a lane reaches at most 2 * kMaxCharNgramsPerToken.
-struct ByteToLanes {
-  uint32_t values[256];
-  constexpr ByteToLanes() : values() {
-    constexpr uint32_t kOffsetTernary[4] = {1, 2, 0, 1};  // 0, +1, -1, 0 plus 1
-    for (int b = 0; b < 256; ++b) {
-      uint32_t lanes = 0;
-      for (int j = 0; j < 4; ++j) lanes |= kOffsetTernary[(b >> (2 * j)) & 3] << (8 * j);
-      values[b] = lanes;
+// The n-gram sums S (per feature, over a token's G n-grams) are kept as
+// S + G, i.e. the sum of feature + 1, which is 0, 1 or 2 per n-gram and so
+// never negative. Every step is integer arithmetic, so the sums are exact and
+// their order does not matter; the layouts below are internal.
+//
+// A code word holds 32 features, 2 bits each (low bit b0, high bit b1;
+// feature = b0 - b1). Per word, with SWAR arithmetic on 64-bit integers:
+//   v = (0x55.. + b0) - b1         feature + 1 in each 2-bit field (no carry:
+//                                  1 + b0 <= 2 and 1 + b0 >= b1)
+//   even += v & 0x33..             fields 0, 2, 4, .. in 4-bit nibbles
+//   odd += (v >> 2) & 0x33..       fields 1, 3, 5, ..
+// A nibble holds at most 15, so after kNgramsPerNibble n-grams (7 * 2 = 14)
+// the nibbles are flushed into byte planes: planes[4 * w + j] byte i is the
+// sum of feature 32 w + 4 i + j, at most 2 * kMaxCharNgramsPerToken < 256.
+// Against one table lookup and one add per four features, this is a handful
+// of register operations and two stores per 32 features.
+constexpr uint64_t kFieldLowBits = 0x5555555555555555ULL;
+constexpr uint64_t kNibbleLowFields = 0x3333333333333333ULL;
+constexpr uint64_t kByteLowNibbles = 0x0F0F0F0F0F0F0F0FULL;
+constexpr int kNgramsPerNibble = 7;
+static_assert(2 * kNgramsPerNibble < 16, "nibble sums must not carry");
+static_assert(2 * kMaxCharNgramsPerToken < 256, "byte sums must not carry");
+
+struct NgramSums {
+  std::vector<uint64_t> nibbles;  // [even, odd] per code word
+  std::vector<uint64_t> planes;   // 4 byte planes per code word
+  int pending = 0;                // n-grams in `nibbles` since the last flush
+
+  explicit NgramSums(int num_words)
+      : nibbles(2 * static_cast<size_t>(num_words)),
+        planes(4 * static_cast<size_t>(num_words)) {}
+
+  void Clear() {
+    std::fill(nibbles.begin(), nibbles.end(), 0);
+    std::fill(planes.begin(), planes.end(), 0);
+    pending = 0;
+  }
+
+  void Flush() {
+    const size_t num_words = nibbles.size() / 2;
+    for (size_t w = 0; w < num_words; ++w) {
+      const uint64_t even = nibbles[2 * w];
+      const uint64_t odd = nibbles[2 * w + 1];
+      uint64_t* p = planes.data() + 4 * w;
+      p[0] += even & kByteLowNibbles;         // field 4 i
+      p[1] += odd & kByteLowNibbles;          // field 4 i + 1
+      p[2] += (even >> 4) & kByteLowNibbles;  // field 4 i + 2
+      p[3] += (odd >> 4) & kByteLowNibbles;   // field 4 i + 3
+    }
+    std::fill(nibbles.begin(), nibbles.end(), 0);
+    pending = 0;
+  }
+
+  // Adds feature + 1 of every feature of CodeWords(gram, num_words), one
+  // chain pair at a time without storing the words, so that the additions
+  // fill the chain's multiply latency (the hot loop of the n-grams). Same
+  // words as CodeWords, which the tests check.
+  void Add(std::string_view gram) {
+    if (pending == kNgramsPerNibble) Flush();
+    ++pending;
+    const int num_words = static_cast<int>(nibbles.size() / 2);
+    const Hash128 first = HashBytes(gram);
+    uint64_t low = first.low;
+    uint64_t high = first.high;
+    uint64_t* sums = nibbles.data();
+    for (int i = 0; i < num_words; i += 2) {
+      if (i > 0) NextCodePair(&low, &high);
+      AddWord(low, sums + 2 * i);
+      if (i + 1 < num_words) AddWord(high, sums + 2 * (i + 1));
     }
   }
+
+  // Add(a) then Add(b), with the two chains interleaved: they are
+  // independent, so the CPU runs one while the other waits on a multiply.
+  void Add2(std::string_view a, std::string_view b) {
+    if (pending + 2 > kNgramsPerNibble) Flush();
+    pending += 2;
+    const int num_words = static_cast<int>(nibbles.size() / 2);
+    const Hash128 first_a = HashBytes(a);
+    const Hash128 first_b = HashBytes(b);
+    uint64_t low_a = first_a.low, high_a = first_a.high;
+    uint64_t low_b = first_b.low, high_b = first_b.high;
+    uint64_t* sums = nibbles.data();
+    for (int i = 0; i < num_words; i += 2) {
+      if (i > 0) {
+        NextCodePair(&low_a, &high_a);
+        NextCodePair(&low_b, &high_b);
+      }
+      AddWords(low_a, low_b, sums + 2 * i);
+      if (i + 1 < num_words) AddWords(high_a, high_b, sums + 2 * (i + 1));
+    }
+  }
+
+  static uint64_t FieldsPlusOne(uint64_t word) {
+    const uint64_t b0 = word & kFieldLowBits;
+    const uint64_t b1 = (word >> 1) & kFieldLowBits;
+    return (kFieldLowBits + b0) - b1;
+  }
+
+  static void AddWords(uint64_t a, uint64_t b, uint64_t* even_odd) {
+    const uint64_t va = FieldsPlusOne(a);
+    const uint64_t vb = FieldsPlusOne(b);
+    even_odd[0] += (va & kNibbleLowFields) + (vb & kNibbleLowFields);
+    even_odd[1] += ((va >> 2) & kNibbleLowFields) + ((vb >> 2) & kNibbleLowFields);
+  }
+
+  static void AddWord(uint64_t word, uint64_t* even_odd) {
+    const uint64_t v = FieldsPlusOne(word);
+    even_odd[0] += v & kNibbleLowFields;
+    even_odd[1] += (v >> 2) & kNibbleLowFields;
+  }
+
+  // row[k] += (S_k + G - G) / G for k < feature_size (call after Flush()):
+  // the mean of the contract, one IEEE division per feature then one
+  // addition, the same operations, hence the same bits, on every path.
+  // `mean` holds the quotients for the scalar path (mean[v] = (v - G) / G).
+  void AddMeans(const float* mean, int num_grams, int feature_size,
+                float* row) const {
+    int k = 0;
+#if defined(PQRNN_MEANS_SSE2) || defined(PQRNN_MEANS_NEON)
+    // 32 features per code word: its four byte planes are interleaved into
+    // feature order, widened to 32-bit, converted (exactly), then
+    // (v - G) / G and row += that, four features at a time.
+    const int whole = feature_size / 32;
+    for (int w = 0; w < whole; ++w) AddWordMeans(planes.data() + 4 * w, num_grams, row + 32 * w);
+    k = whole * 32;
+#else
+    (void)num_grams;  // The quotients are in `mean`.
+    const int whole = feature_size / 32;
+    for (int w = 0; w < whole; ++w) {
+      const uint64_t* p = planes.data() + 4 * w;
+      float* dst = row + 32 * w;
+      for (int j = 0; j < 4; ++j) {  // Constant shifts: the hot loop.
+        const uint64_t plane = p[j];
+        dst[j] += mean[plane & 0xFF];
+        dst[4 + j] += mean[(plane >> 8) & 0xFF];
+        dst[8 + j] += mean[(plane >> 16) & 0xFF];
+        dst[12 + j] += mean[(plane >> 24) & 0xFF];
+        dst[16 + j] += mean[(plane >> 32) & 0xFF];
+        dst[20 + j] += mean[(plane >> 40) & 0xFF];
+        dst[24 + j] += mean[(plane >> 48) & 0xFF];
+        dst[28 + j] += mean[plane >> 56];
+      }
+    }
+    k = whole * 32;
+#endif
+    for (; k < feature_size; ++k) {
+      const int r = k & 31;
+      const uint64_t plane = planes[4 * static_cast<size_t>(k >> 5) + (r & 3)];
+      row[k] += mean[(plane >> (8 * (r >> 2))) & 0xFF];
+    }
+  }
+
+#if defined(PQRNN_MEANS_SSE2)
+  static void AddWordMeans(const uint64_t* p, int num_grams, float* dst) {
+    // x86 is little-endian: byte i of a plane in memory is its bits 8i..8i+7.
+    const __m128i p01 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i p23 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 2));
+    const __m128i a = _mm_unpacklo_epi8(p01, _mm_srli_si128(p01, 8));  // p0 p1 byte pairs
+    const __m128i b = _mm_unpacklo_epi8(p23, _mm_srli_si128(p23, 8));  // p2 p3 byte pairs
+    const __m128i features[2] = {_mm_unpacklo_epi16(a, b),   // features 0..15
+                                 _mm_unpackhi_epi16(a, b)};  // features 16..31
+    const __m128i zero = _mm_setzero_si128();
+    const __m128 count = _mm_set1_ps(static_cast<float>(num_grams));
+    for (int h = 0; h < 2; ++h) {
+      const __m128i halves[2] = {_mm_unpacklo_epi8(features[h], zero),
+                                 _mm_unpackhi_epi8(features[h], zero)};
+      for (int q = 0; q < 2; ++q) {
+        const __m128i quads[2] = {_mm_unpacklo_epi16(halves[q], zero),
+                                  _mm_unpackhi_epi16(halves[q], zero)};
+        for (int e = 0; e < 2; ++e) {
+          float* out = dst + 16 * h + 8 * q + 4 * e;
+          const __m128 v = _mm_cvtepi32_ps(quads[e]);
+          const __m128 m = _mm_div_ps(_mm_sub_ps(v, count), count);
+          _mm_storeu_ps(out, _mm_add_ps(_mm_loadu_ps(out), m));
+        }
+      }
+    }
+  }
+#elif defined(PQRNN_MEANS_NEON)
+  static void AddWordMeans(const uint64_t* p, int num_grams, float* dst) {
+    // vcreate_u8 puts bits 8i..8i+7 in lane i on either byte order.
+    const uint8x8x2_t a = vzip_u8(vcreate_u8(p[0]), vcreate_u8(p[1]));
+    const uint8x8x2_t b = vzip_u8(vcreate_u8(p[2]), vcreate_u8(p[3]));
+    const float32x4_t count = vdupq_n_f32(static_cast<float>(num_grams));
+    for (int h = 0; h < 2; ++h) {
+      const uint16x4x2_t z = vzip_u16(vreinterpret_u16_u8(a.val[h]), vreinterpret_u16_u8(b.val[h]));
+      for (int q = 0; q < 2; ++q) {  // features 16 h + 8 q .. + 7
+        const uint16x8_t wide = vmovl_u8(vreinterpret_u8_u16(z.val[q]));
+        const uint32x4_t quads[2] = {vmovl_u16(vget_low_u16(wide)), vmovl_u16(vget_high_u16(wide))};
+        for (int e = 0; e < 2; ++e) {
+          float* out = dst + 16 * h + 8 * q + 4 * e;
+          const float32x4_t v = vcvtq_f32_u32(quads[e]);
+          const float32x4_t m = vdivq_f32(vsubq_f32(v, count), count);
+          vst1q_f32(out, vaddq_f32(vld1q_f32(out), m));
+        }
+      }
+    }
+  }
+#endif
 };
-constexpr ByteToLanes kByteToLanes;
-static_assert(2 * kMaxCharNgramsPerToken < 256, "n-gram sums must fit a byte lane");
-
-// Adds feature + 1 of every feature to `lanes` ((feature_size + 3) / 4 of
-// them). Whole code words are unrolled with constant shifts (the hot loop).
-void AccumulateLanes(const uint64_t* words, int feature_size, uint32_t* lanes) {
-  const int bytes = (feature_size + 3) / 4;
-  const int whole_words = bytes / 8;
-  for (int w = 0; w < whole_words; ++w) {
-    const uint64_t word = words[w];
-    uint32_t* dst = lanes + 8 * w;
-    dst[0] += kByteToLanes.values[word & 0xFF];
-    dst[1] += kByteToLanes.values[(word >> 8) & 0xFF];
-    dst[2] += kByteToLanes.values[(word >> 16) & 0xFF];
-    dst[3] += kByteToLanes.values[(word >> 24) & 0xFF];
-    dst[4] += kByteToLanes.values[(word >> 32) & 0xFF];
-    dst[5] += kByteToLanes.values[(word >> 40) & 0xFF];
-    dst[6] += kByteToLanes.values[(word >> 48) & 0xFF];
-    dst[7] += kByteToLanes.values[word >> 56];
-  }
-  for (int i = whole_words * 8; i < bytes; ++i) {
-    lanes[i] += kByteToLanes.values[(words[i >> 3] >> (8 * (i & 7))) & 0xFF];
-  }
-}
-
-// row[k] += mean[lane value of feature k], k < feature_size.
-void AddLaneMeans(const uint32_t* lanes, const float* mean, int feature_size,
-                  float* row) {
-  const int whole = feature_size / 4;
-  for (int i = 0; i < whole; ++i) {
-    const uint32_t lane = lanes[i];
-    float* dst = row + 4 * i;
-    dst[0] += mean[lane & 0xFF];
-    dst[1] += mean[(lane >> 8) & 0xFF];
-    dst[2] += mean[(lane >> 16) & 0xFF];
-    dst[3] += mean[lane >> 24];
-  }
-  for (int k = whole * 4; k < feature_size; ++k) {
-    row[k] += mean[(lanes[k >> 2] >> (8 * (k & 3))) & 0xFF];
-  }
-}
 
 // Calls fn(bytes) for each n-gram of CharNgrams(token, n), in order, with
 // the n-gram's bytes built in `*bytes` (reused, so no allocation per n-gram
@@ -567,12 +731,12 @@ void SequenceStringProjector::Project(const TokenizedText& text,
   }
 
   const int ngram_size = options_.char_ngram_size;
-  std::vector<uint32_t> lanes(ngram_size > 0 ? (f + 3) / 4 : 0);
-  // mean[v] = (v - G) / G for a lane value v = S + G, so the division of the
+  NgramSums sums(ngram_size > 0 ? num_words : 0);
+  // mean[v] = (v - G) / G for a sum v = S + G, so the division of the
   // contract is done once per value, not once per feature.
   float mean[2 * kMaxCharNgramsPerToken + 1];
   std::vector<char32_t> bounded;
-  std::string gram_bytes;
+  std::string gram_bytes, held;
   const size_t num_rows = text.tokens.size();
 
   for (size_t r = 0; r < num_rows; ++r) {
@@ -584,19 +748,28 @@ void SequenceStringProjector::Project(const TokenizedText& text,
                          (r + 1 == num_rows && options_.add_eos_tag) ||
                          token == kNull;
     if (ngram_size > 0 && !special) {
-      std::fill(lanes.begin(), lanes.end(), 0u);
+      sums.Clear();
+      // N-grams go two at a time (NgramSums::Add2); `held` is the first of
+      // a pair until the second arrives.
+      bool holding = false;
       const int num_grams = static_cast<int>(VisitCharNgrams(
           token, ngram_size, &bounded, &gram_bytes, [&](std::string_view gram) {
-            CodeWords(gram, num_words, words);
-            AccumulateLanes(words, f, lanes.data());
+            if (holding) {
+              sums.Add2(held, gram);
+            } else {
+              held.assign(gram);
+            }
+            holding = !holding;
           }));
+      if (holding) sums.Add(held);
+      sums.Flush();
       // S / G with S = v - G in [-64, 64]: exact integers, one IEEE
       // division each, then one addition per feature.
       const float count = static_cast<float>(num_grams);
       for (int v = 0; v <= 2 * num_grams; ++v) {
         mean[v] = static_cast<float>(v - num_grams) / count;
       }
-      AddLaneMeans(lanes.data(), mean, f, row);
+      sums.AddMeans(mean, num_grams, f, row);
     }
     if (novelty_bits > 0) {
       const int c = seen[token]++;  // Earlier rows with the same bytes.

@@ -643,6 +643,40 @@ TEST(CharNgramCheckValueFromContract) {
   CHECK_EQ(acc, sum);
 }
 
+TEST(CharNgramRowsEqualThePublicPiecesAtEveryWidth) {
+  // Project() accumulates the n-grams' code words without storing them
+  // (NgramSums::Add); this pins it to CodeWords + FeaturesFromCodeWords
+  // wherever F ends inside a code word or a byte, for ASCII and non-ASCII
+  // tokens, including one that hits the 64 n-gram cap.
+  const std::string long_token(100, 'x');
+  const std::string text = "a hello gr\xC3\xBC\xC3\x9F" "e \xE6\x97\xA5\xE6\x9C\xAC " + long_token;
+  for (const int f : {1, 2, 3, 4, 5, 7, 8, 9, 31, 32, 33, 63, 64, 65, 100, 127, 128, 129, 2048}) {
+    for (const int n : {1, 2, 3, 8}) {
+      ProjectionOptions o = Options(f);
+      o.char_ngram_size = n;
+      const SequenceStringProjector p(o);
+      const TokenizedText t = p.Tokenize(text);
+      std::vector<float> out(t.tokens.size() * f);
+      p.Project(t, out.data());
+      for (size_t r = 0; r < t.tokens.size(); ++r) {
+        const std::vector<std::string> grams = CharNgrams(t.tokens[r], n);
+        std::vector<int> sum(f, 0);
+        for (const std::string& gram : grams) {
+          const std::vector<float> features = Features(gram, f);
+          for (int k = 0; k < f; ++k) sum[k] += static_cast<int>(features[k]);
+        }
+        const std::vector<float> word = Features(t.tokens[r], f);
+        const float count = static_cast<float>(grams.size());
+        for (int k = 0; k < f; ++k) {
+          CHECK_EQ_CTX(out[r * f + k], word[k] + static_cast<float>(sum[k]) / count,
+                       "F " + std::to_string(f) + " n " + std::to_string(n) + " row " +
+                           std::to_string(r) + " feature " + std::to_string(k));
+        }
+      }
+    }
+  }
+}
+
 TEST(CharNgramsSkipSpecialRowsAndKeepExtraFeatures) {
   ProjectionOptions o = Options(64);
   o.char_ngram_size = 3;
