@@ -51,11 +51,12 @@ if [ "$what" = compare ]; then
   done
 elif [ "$what" = benchmark ]; then
   # The int8 student without n-grams first (ratios are to it), then with,
+  # then the 2x-steps students without and with bigrams,
   # then the baselines' float32 files (their fastest).
   for d in multiatis mtop; do
     graphs=(--graph=workdirs/distill_$d/export/model_int8.tflite)
-    for n in 2 3 4; do
-      f=workdirs/distill_${d}_cng$n/export/model_int8.tflite
+    for f in workdirs/distill_${d}_cng{2,3,4}/export/model_int8.tflite \
+             workdirs/distill_${d}_2x{,_cng2}/export/model_int8.tflite; do
       [ -e "$f" ] && graphs+=(--graph=$f)
     done
     graphs+=(--graph=workdirs/${d}_bilstm/export/model_float32.tflite

@@ -408,23 +408,24 @@ struct NgramSums {
     even_odd[1] += (v >> 2) & kNibbleLowFields;
   }
 
-  // row[k] += (S_k + G - G) / G for k < feature_size (call after Flush()):
-  // the mean of the contract, one IEEE division per feature then one
-  // addition, the same operations, hence the same bits, on every path.
-  // `mean` holds the quotients for the scalar path (mean[v] = (v - G) / G).
-  void AddMeans(const float* mean, int num_grams, int feature_size,
-                float* row) const {
-    int k = 0;
-#if defined(PQRNN_MEANS_SSE2) || defined(PQRNN_MEANS_NEON)
-    // 32 features per code word: its four byte planes are interleaved into
-    // feature order, widened to 32-bit, converted (exactly), then
-    // (v - G) / G and row += that, four features at a time.
+  // Writes a token's row (call after Flush()): row[k] = word feature k (from
+  // the token's code words) + (S_k + G - G) / G, the mean of the contract:
+  // one IEEE division per feature, then one addition, on every path, hence
+  // the same bits. `mean` holds the quotients for the scalar parts
+  // (mean[v] = (v - G) / G).
+  void WriteRow(const uint64_t* words, const float* mean, int num_grams,
+                int feature_size, float* row) const {
     const int whole = feature_size / 32;
-    for (int w = 0; w < whole; ++w) AddWordMeans(planes.data() + 4 * w, num_grams, row + 32 * w);
-    k = whole * 32;
+#if defined(PQRNN_MEANS_SSE2) || defined(PQRNN_MEANS_NEON)
+    // 32 features per code word: the word's 2-bit codes and the sums' four
+    // byte planes are interleaved into feature order, widened to 32-bit and
+    // converted (exactly), four features at a time; the row is written once.
+    for (int w = 0; w < whole; ++w) {
+      WriteWordRow(WordPlanes(words[w]), planes.data() + 4 * w, num_grams, row + 32 * w);
+    }
 #else
     (void)num_grams;  // The quotients are in `mean`.
-    const int whole = feature_size / 32;
+    FeaturesFromCodeWords(words, whole * 32, row);
     for (int w = 0; w < whole; ++w) {
       const uint64_t* p = planes.data() + 4 * w;
       float* dst = row + 32 * w;
@@ -440,58 +441,101 @@ struct NgramSums {
         dst[28 + j] += mean[plane >> 56];
       }
     }
-    k = whole * 32;
 #endif
-    for (; k < feature_size; ++k) {
+    static constexpr float kTernary[4] = {0.0f, 1.0f, -1.0f, 0.0f};
+    for (int k = whole * 32; k < feature_size; ++k) {
       const int r = k & 31;
       const uint64_t plane = planes[4 * static_cast<size_t>(k >> 5) + (r & 3)];
+      row[k] = kTernary[(words[k >> 5] >> (2 * r)) & 3];
       row[k] += mean[(plane >> (8 * (r >> 2))) & 0xFF];
     }
   }
 
+  // A code word's features + 1 (0, 1, 2) in the byte-plane layout of
+  // `planes`: plane j byte i is feature 4 i + j.
+  struct Planes {
+    uint64_t p[4];
+  };
+  static Planes WordPlanes(uint64_t word) {
+    const uint64_t v = FieldsPlusOne(word);
+    const uint64_t even = v & kNibbleLowFields;
+    const uint64_t odd = (v >> 2) & kNibbleLowFields;
+    return {{even & kByteLowNibbles, odd & kByteLowNibbles, (even >> 4) & kByteLowNibbles,
+             (odd >> 4) & kByteLowNibbles}};
+  }
+
 #if defined(PQRNN_MEANS_SSE2)
-  static void AddWordMeans(const uint64_t* p, int num_grams, float* dst) {
-    // x86 is little-endian: byte i of a plane in memory is its bits 8i..8i+7.
-    const __m128i p01 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    const __m128i p23 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 2));
+  // The 32 bytes of four planes (p01: planes 0, 1; p23: planes 2, 3) in
+  // feature order, as two vectors of 16.
+  static void Interleave(__m128i p01, __m128i p23, __m128i out[2]) {
     const __m128i a = _mm_unpacklo_epi8(p01, _mm_srli_si128(p01, 8));  // p0 p1 byte pairs
     const __m128i b = _mm_unpacklo_epi8(p23, _mm_srli_si128(p23, 8));  // p2 p3 byte pairs
-    const __m128i features[2] = {_mm_unpacklo_epi16(a, b),   // features 0..15
-                                 _mm_unpackhi_epi16(a, b)};  // features 16..31
+    out[0] = _mm_unpacklo_epi16(a, b);  // features 0..15
+    out[1] = _mm_unpackhi_epi16(a, b);  // features 16..31
+  }
+
+  // The 16 bytes of `x` as four vectors of 4 floats (exact: below 256).
+  static void Floats(__m128i x, __m128 out[4]) {
     const __m128i zero = _mm_setzero_si128();
+    const __m128i lo = _mm_unpacklo_epi8(x, zero);
+    const __m128i hi = _mm_unpackhi_epi8(x, zero);
+    out[0] = _mm_cvtepi32_ps(_mm_unpacklo_epi16(lo, zero));
+    out[1] = _mm_cvtepi32_ps(_mm_unpackhi_epi16(lo, zero));
+    out[2] = _mm_cvtepi32_ps(_mm_unpacklo_epi16(hi, zero));
+    out[3] = _mm_cvtepi32_ps(_mm_unpackhi_epi16(hi, zero));
+  }
+
+  static void WriteWordRow(const Planes& word, const uint64_t* p, int num_grams, float* dst) {
+    __m128i sums[2], codes[2];
+    // x86 is little-endian: byte i of a plane in memory is its bits 8i..8i+7.
+    Interleave(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)),
+               _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 2)), sums);
+    // The word's planes come from registers (a 16-byte load of two 8-byte
+    // stores just made would stall on store forwarding).
+    Interleave(_mm_set_epi64x(static_cast<long long>(word.p[1]), static_cast<long long>(word.p[0])),
+               _mm_set_epi64x(static_cast<long long>(word.p[3]), static_cast<long long>(word.p[2])),
+               codes);
     const __m128 count = _mm_set1_ps(static_cast<float>(num_grams));
+    const __m128 one = _mm_set1_ps(1.0f);
     for (int h = 0; h < 2; ++h) {
-      const __m128i halves[2] = {_mm_unpacklo_epi8(features[h], zero),
-                                 _mm_unpackhi_epi8(features[h], zero)};
-      for (int q = 0; q < 2; ++q) {
-        const __m128i quads[2] = {_mm_unpacklo_epi16(halves[q], zero),
-                                  _mm_unpackhi_epi16(halves[q], zero)};
-        for (int e = 0; e < 2; ++e) {
-          float* out = dst + 16 * h + 8 * q + 4 * e;
-          const __m128 v = _mm_cvtepi32_ps(quads[e]);
-          const __m128 m = _mm_div_ps(_mm_sub_ps(v, count), count);
-          _mm_storeu_ps(out, _mm_add_ps(_mm_loadu_ps(out), m));
-        }
+      __m128 s[4], c[4];
+      Floats(sums[h], s);
+      Floats(codes[h], c);
+      for (int q = 0; q < 4; ++q) {
+        const __m128 m = _mm_div_ps(_mm_sub_ps(s[q], count), count);
+        const __m128 feature = _mm_sub_ps(c[q], one);  // -1, 0, 1
+        _mm_storeu_ps(dst + 16 * h + 4 * q, _mm_add_ps(feature, m));
       }
     }
   }
 #elif defined(PQRNN_MEANS_NEON)
-  static void AddWordMeans(const uint64_t* p, int num_grams, float* dst) {
+  // The 32 bytes of four planes in feature order, as four vectors of 8.
+  static void Interleave(const uint64_t* p, uint8x8_t out[4]) {
     // vcreate_u8 puts bits 8i..8i+7 in lane i on either byte order.
     const uint8x8x2_t a = vzip_u8(vcreate_u8(p[0]), vcreate_u8(p[1]));
     const uint8x8x2_t b = vzip_u8(vcreate_u8(p[2]), vcreate_u8(p[3]));
-    const float32x4_t count = vdupq_n_f32(static_cast<float>(num_grams));
     for (int h = 0; h < 2; ++h) {
       const uint16x4x2_t z = vzip_u16(vreinterpret_u16_u8(a.val[h]), vreinterpret_u16_u8(b.val[h]));
-      for (int q = 0; q < 2; ++q) {  // features 16 h + 8 q .. + 7
-        const uint16x8_t wide = vmovl_u8(vreinterpret_u8_u16(z.val[q]));
-        const uint32x4_t quads[2] = {vmovl_u16(vget_low_u16(wide)), vmovl_u16(vget_high_u16(wide))};
-        for (int e = 0; e < 2; ++e) {
-          float* out = dst + 16 * h + 8 * q + 4 * e;
-          const float32x4_t v = vcvtq_f32_u32(quads[e]);
-          const float32x4_t m = vdivq_f32(vsubq_f32(v, count), count);
-          vst1q_f32(out, vaddq_f32(vld1q_f32(out), m));
-        }
+      out[2 * h] = vreinterpret_u8_u16(z.val[0]);      // features 16 h .. 16 h + 7
+      out[2 * h + 1] = vreinterpret_u8_u16(z.val[1]);  // features 16 h + 8 .. 16 h + 15
+    }
+  }
+
+  static void WriteWordRow(const Planes& word, const uint64_t* p, int num_grams, float* dst) {
+    uint8x8_t sums[4], codes[4];
+    Interleave(p, sums);
+    Interleave(word.p, codes);
+    const float32x4_t count = vdupq_n_f32(static_cast<float>(num_grams));
+    const float32x4_t one = vdupq_n_f32(1.0f);
+    for (int g = 0; g < 4; ++g) {  // features 8 g .. 8 g + 7
+      const uint16x8_t s = vmovl_u8(sums[g]);
+      const uint16x8_t c = vmovl_u8(codes[g]);
+      for (int e = 0; e < 2; ++e) {
+        const uint16x4_t s4 = e == 0 ? vget_low_u16(s) : vget_high_u16(s);
+        const uint16x4_t c4 = e == 0 ? vget_low_u16(c) : vget_high_u16(c);
+        const float32x4_t m = vdivq_f32(vsubq_f32(vcvtq_f32_u32(vmovl_u16(s4)), count), count);
+        const float32x4_t feature = vsubq_f32(vcvtq_f32_u32(vmovl_u16(c4)), one);
+        vst1q_f32(dst + 8 * g + 4 * e, vaddq_f32(feature, m));
       }
     }
   }
@@ -743,7 +787,6 @@ void SequenceStringProjector::Project(const TokenizedText& text,
     const std::string& token = text.tokens[r];
     float* row = out + r * static_cast<size_t>(f);
     CodeWords(token, num_words, words);
-    FeaturesFromCodeWords(words, f, row);
     const bool special = (r == 0 && options_.add_bos_tag) ||
                          (r + 1 == num_rows && options_.add_eos_tag) ||
                          token == kNull;
@@ -769,7 +812,9 @@ void SequenceStringProjector::Project(const TokenizedText& text,
       for (int v = 0; v <= 2 * num_grams; ++v) {
         mean[v] = static_cast<float>(v - num_grams) / count;
       }
-      sums.AddMeans(mean, num_grams, f, row);
+      sums.WriteRow(words, mean, num_grams, f, row);
+    } else {
+      FeaturesFromCodeWords(words, f, row);
     }
     if (novelty_bits > 0) {
       const int c = seen[token]++;  // Earlier rows with the same bytes.

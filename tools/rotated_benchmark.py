@@ -1,0 +1,78 @@
+r"""Position-balanced latency comparison of .tflite files.
+
+In one interleaved export/benchmark.py run a file's position changes its
+figures (the files' weights evict each other from the caches). This runs
+every rotation of the --graph list, --rounds times, and prints each file's
+median p50 over all runs and its ratio to the first file's.
+
+    python tools/rotated_benchmark.py --dataset=multiatis \
+        --graph=workdirs/distill_multiatis_2x_cng2/export/model_int8.tflite \
+        --graph=workdirs/multiatis_transformer/export/model_float32.tflite \
+        --graph=workdirs/multiatis_bilstm/export/model_float32.tflite
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+from absl import app, flags
+
+_GRAPHS = flags.DEFINE_multi_string("graph", [], "A .tflite file; repeat (2 or more).")
+_DATASET = flags.DEFINE_string("dataset", "multiatis", "Utterances: multiatis or mtop test split.")
+_ROUNDS = flags.DEFINE_integer("rounds", 3, "Times each rotation is run.")
+_NUM_RUNS = flags.DEFINE_integer("num_runs", 2000, "Timed invokes per file per run.")
+
+_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _run(graphs: list[str], path: str) -> dict[str, float]:
+    command = [
+        sys.executable,
+        os.path.join(_REPO, "export", "benchmark.py"),
+        *(f"--graph={g}" for g in graphs),
+        f"--dataset={_DATASET.value}",
+        "--split=test",
+        f"--num_runs={_NUM_RUNS.value}",
+        "--num_threads=1",
+        f"--output_json={path}",
+    ]
+    subprocess.run(command, check=True, capture_output=True, cwd=_REPO)
+    with open(path) as f:
+        result = json.load(f)
+    return {g["graph"]: g["inference_p50"] for g in result["graphs"]}
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {argv[1:]}")
+    graphs = _GRAPHS.value
+    if len(graphs) < 2:
+        raise app.UsageError("give two or more --graph files")
+    p50s: dict[str, list[float]] = {g: [] for g in graphs}
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(_ROUNDS.value):
+            for shift in range(len(graphs)):
+                order = graphs[shift:] + graphs[:shift]
+                figures = _run(order, os.path.join(tmp, "run.json"))
+                line = "  ".join(
+                    f"{os.path.basename(os.path.dirname(os.path.dirname(g)))} {figures[g]:.1f}"
+                    for g in order
+                )
+                print(f"round {r + 1}, order {shift + 1}: {line}", flush=True)
+                for g in graphs:
+                    p50s[g].append(figures[g])
+    first = statistics.median(p50s[graphs[0]])
+    runs = _ROUNDS.value * len(graphs)
+    print(f"\nmedian p50 over {runs} runs (every position {_ROUNDS.value} times), one thread:")
+    for g in graphs:
+        m = statistics.median(p50s[g])
+        print(f"  {g:<60} {m:7.1f} us  x{m / first:.2f}")
+
+
+if __name__ == "__main__":
+    app.run(main)
