@@ -323,30 +323,42 @@ struct NgramSums {
   std::vector<uint64_t> nibbles;  // [even, odd] per code word
   std::vector<uint64_t> planes;   // 4 byte planes per code word
   int pending = 0;                // n-grams in `nibbles` since the last flush
+  bool flushed = false;           // `planes` holds this token's earlier sums
 
   explicit NgramSums(int num_words)
       : nibbles(2 * static_cast<size_t>(num_words)),
         planes(4 * static_cast<size_t>(num_words)) {}
 
+  // Starts a token. Nothing is zeroed: the first n-grams after a flush
+  // assign the nibbles, and the first flush assigns the planes.
   void Clear() {
-    std::fill(nibbles.begin(), nibbles.end(), 0);
-    std::fill(planes.begin(), planes.end(), 0);
     pending = 0;
+    flushed = false;
   }
 
   void Flush() {
     const size_t num_words = nibbles.size() / 2;
+    if (pending == 0) {  // Nothing added since the last flush (or ever).
+      if (!flushed) std::fill(planes.begin(), planes.end(), 0);
+      flushed = true;
+      return;
+    }
     for (size_t w = 0; w < num_words; ++w) {
       const uint64_t even = nibbles[2 * w];
       const uint64_t odd = nibbles[2 * w + 1];
       uint64_t* p = planes.data() + 4 * w;
-      p[0] += even & kByteLowNibbles;         // field 4 i
-      p[1] += odd & kByteLowNibbles;          // field 4 i + 1
-      p[2] += (even >> 4) & kByteLowNibbles;  // field 4 i + 2
-      p[3] += (odd >> 4) & kByteLowNibbles;   // field 4 i + 3
+      const uint64_t p0 = even & kByteLowNibbles;         // field 4 i
+      const uint64_t p1 = odd & kByteLowNibbles;          // field 4 i + 1
+      const uint64_t p2 = (even >> 4) & kByteLowNibbles;  // field 4 i + 2
+      const uint64_t p3 = (odd >> 4) & kByteLowNibbles;   // field 4 i + 3
+      if (flushed) {
+        p[0] += p0, p[1] += p1, p[2] += p2, p[3] += p3;
+      } else {
+        p[0] = p0, p[1] = p1, p[2] = p2, p[3] = p3;
+      }
     }
-    std::fill(nibbles.begin(), nibbles.end(), 0);
     pending = 0;
+    flushed = true;
   }
 
   // Adds feature + 1 of every feature of CodeWords(gram, num_words), one
@@ -355,16 +367,17 @@ struct NgramSums {
   // words as CodeWords, which the tests check.
   void Add(std::string_view gram) {
     if (pending == kNgramsPerNibble) Flush();
+    const bool first = pending == 0;  // Assign instead of add.
     ++pending;
     const int num_words = static_cast<int>(nibbles.size() / 2);
-    const Hash128 first = HashBytes(gram);
-    uint64_t low = first.low;
-    uint64_t high = first.high;
+    const Hash128 hash = HashBytes(gram);
+    uint64_t low = hash.low;
+    uint64_t high = hash.high;
     uint64_t* sums = nibbles.data();
     for (int i = 0; i < num_words; i += 2) {
       if (i > 0) NextCodePair(&low, &high);
-      AddWord(low, sums + 2 * i);
-      if (i + 1 < num_words) AddWord(high, sums + 2 * (i + 1));
+      AddWord(low, first, sums + 2 * i);
+      if (i + 1 < num_words) AddWord(high, first, sums + 2 * (i + 1));
     }
   }
 
@@ -372,6 +385,7 @@ struct NgramSums {
   // independent, so the CPU runs one while the other waits on a multiply.
   void Add2(std::string_view a, std::string_view b) {
     if (pending + 2 > kNgramsPerNibble) Flush();
+    const bool first = pending == 0;  // Assign instead of add.
     pending += 2;
     const int num_words = static_cast<int>(nibbles.size() / 2);
     const Hash128 first_a = HashBytes(a);
@@ -384,8 +398,8 @@ struct NgramSums {
         NextCodePair(&low_a, &high_a);
         NextCodePair(&low_b, &high_b);
       }
-      AddWords(low_a, low_b, sums + 2 * i);
-      if (i + 1 < num_words) AddWords(high_a, high_b, sums + 2 * (i + 1));
+      AddWords(low_a, low_b, first, sums + 2 * i);
+      if (i + 1 < num_words) AddWords(high_a, high_b, first, sums + 2 * (i + 1));
     }
   }
 
@@ -395,17 +409,21 @@ struct NgramSums {
     return (kFieldLowBits + b0) - b1;
   }
 
-  static void AddWords(uint64_t a, uint64_t b, uint64_t* even_odd) {
+  static void AddWords(uint64_t a, uint64_t b, bool first, uint64_t* even_odd) {
     const uint64_t va = FieldsPlusOne(a);
     const uint64_t vb = FieldsPlusOne(b);
-    even_odd[0] += (va & kNibbleLowFields) + (vb & kNibbleLowFields);
-    even_odd[1] += ((va >> 2) & kNibbleLowFields) + ((vb >> 2) & kNibbleLowFields);
+    const uint64_t even = (va & kNibbleLowFields) + (vb & kNibbleLowFields);
+    const uint64_t odd = ((va >> 2) & kNibbleLowFields) + ((vb >> 2) & kNibbleLowFields);
+    even_odd[0] = first ? even : even_odd[0] + even;
+    even_odd[1] = first ? odd : even_odd[1] + odd;
   }
 
-  static void AddWord(uint64_t word, uint64_t* even_odd) {
+  static void AddWord(uint64_t word, bool first, uint64_t* even_odd) {
     const uint64_t v = FieldsPlusOne(word);
-    even_odd[0] += v & kNibbleLowFields;
-    even_odd[1] += (v >> 2) & kNibbleLowFields;
+    const uint64_t even = v & kNibbleLowFields;
+    const uint64_t odd = (v >> 2) & kNibbleLowFields;
+    even_odd[0] = first ? even : even_odd[0] + even;
+    even_odd[1] = first ? odd : even_odd[1] + odd;
   }
 
   // Writes a token's row (call after Flush()): row[k] = word feature k (from
@@ -542,6 +560,17 @@ struct NgramSums {
 #endif
 };
 
+// Appends DecodeUtf8(bytes) to *out.
+void AppendDecodedUtf8(std::string_view bytes, std::vector<char32_t>* out) {
+  const auto* s = reinterpret_cast<const unsigned char*>(bytes.data());
+  const size_t n = bytes.size();
+  for (size_t i = 0; i < n;) {
+    char32_t c;
+    i += DecodeOne(s + i, n - i, &c);
+    out->push_back(c == kInvalid ? kReplacement : c);
+  }
+}
+
 // Calls fn(bytes) for each n-gram of CharNgrams(token, n), in order, with
 // the n-gram's bytes built in `*bytes` (reused, so no allocation per n-gram
 // once warm); returns how many there were.
@@ -551,8 +580,7 @@ size_t VisitCharNgrams(std::string_view token, int n,
                        Fn fn) {
   if (n <= 0) return 0;
   bounded->assign(1, U'<');
-  const std::vector<char32_t> decoded = DecodeUtf8(token);
-  bounded->insert(bounded->end(), decoded.begin(), decoded.end());
+  AppendDecodedUtf8(token, bounded);  // Into the reused buffer: no allocation.
   bounded->push_back(U'>');
   const size_t size = static_cast<size_t>(n);
   const size_t count = std::min<size_t>(
@@ -582,15 +610,9 @@ std::vector<std::string> CharNgrams(std::string_view token, int n) {
 // Unicode.
 
 std::vector<char32_t> DecodeUtf8(std::string_view bytes) {
-  const auto* s = reinterpret_cast<const unsigned char*>(bytes.data());
-  const size_t n = bytes.size();
   std::vector<char32_t> out;
-  out.reserve(n);
-  for (size_t i = 0; i < n;) {
-    char32_t c;
-    i += DecodeOne(s + i, n - i, &c);
-    out.push_back(c == kInvalid ? kReplacement : c);
-  }
+  out.reserve(bytes.size());
+  AppendDecodedUtf8(bytes, &out);
   return out;
 }
 
