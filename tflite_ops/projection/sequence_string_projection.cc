@@ -19,7 +19,7 @@
 
 #include "tflite_ops/projection/unicode_tables.h"
 
-// Vector paths of NgramSums::AddMeans; PQRNN_SCALAR_ONLY builds the scalar
+// Vector paths of NgramSums::WriteRow; PQRNN_SCALAR_ONLY builds the scalar
 // path everywhere (`make core-test` runs the tests on both builds).
 #if defined(PQRNN_SCALAR_ONLY)
 #elif defined(__SSE2__)
