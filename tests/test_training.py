@@ -42,7 +42,10 @@ def test_train_resume_evaluate_predict(tmp_path):
     assert "resumed from" in second.stderr
     with open(os.path.join(workdir, "train_summary.json")) as f:
         summary = json.load(f)
-    assert summary["steps"] == 171  # 3 epochs of ceil(1800 / 32) steps.
+    from pqrnn.configs import smoke
+
+    epochs = smoke.get_config().train.epochs
+    assert summary["steps"] == epochs * 57  # epochs of ceil(1800 / 32) steps.
     assert summary["validation"]["macro"]["intent_accuracy"] > 0.9, summary["validation"]
 
     predictions = os.path.join(workdir, "predictions_test.jsonl")
