@@ -325,6 +325,19 @@ struct NgramSums {
   int pending = 0;                // n-grams in `nibbles` since the last flush
   bool flushed = false;           // `planes` holds this token's earlier sums
 
+  // Four byte planes: plane j byte i is feature 4 i + j of a code word.
+  struct Planes {
+    uint64_t p[4];
+  };
+
+  // The byte planes of nibble sums (even: fields 0, 2, ..; odd: 1, 3, ..).
+  static Planes PlanesOf(uint64_t even, uint64_t odd) {
+    return {{even & kByteLowNibbles,           // field 4 i
+             odd & kByteLowNibbles,            // field 4 i + 1
+             (even >> 4) & kByteLowNibbles,    // field 4 i + 2
+             (odd >> 4) & kByteLowNibbles}};   // field 4 i + 3
+  }
+
   explicit NgramSums(int num_words)
       : nibbles(2 * static_cast<size_t>(num_words)),
         planes(4 * static_cast<size_t>(num_words)) {}
@@ -344,17 +357,12 @@ struct NgramSums {
       return;
     }
     for (size_t w = 0; w < num_words; ++w) {
-      const uint64_t even = nibbles[2 * w];
-      const uint64_t odd = nibbles[2 * w + 1];
+      const Planes add = PlanesOf(nibbles[2 * w], nibbles[2 * w + 1]);
       uint64_t* p = planes.data() + 4 * w;
-      const uint64_t p0 = even & kByteLowNibbles;         // field 4 i
-      const uint64_t p1 = odd & kByteLowNibbles;          // field 4 i + 1
-      const uint64_t p2 = (even >> 4) & kByteLowNibbles;  // field 4 i + 2
-      const uint64_t p3 = (odd >> 4) & kByteLowNibbles;   // field 4 i + 3
       if (flushed) {
-        p[0] += p0, p[1] += p1, p[2] += p2, p[3] += p3;
+        p[0] += add.p[0], p[1] += add.p[1], p[2] += add.p[2], p[3] += add.p[3];
       } else {
-        p[0] = p0, p[1] = p1, p[2] = p2, p[3] = p3;
+        std::memcpy(p, add.p, sizeof(add.p));
       }
     }
     pending = 0;
@@ -428,12 +436,12 @@ struct NgramSums {
 
   // Writes a token's row (call after Flush()): row[k] = word feature k (from
   // the token's code words) + (S_k + G - G) / G, the mean of the contract:
-  // one IEEE division per feature, then one addition, on every path, hence
-  // the same bits. `mean` holds the quotients for the scalar parts
-  // (mean[v] = (v - G) / G).
-  void WriteRow(const uint64_t* words, const float* mean, int num_grams,
-                int feature_size, float* row) const {
+  // one IEEE division per feature (S_k + G - G and G are exact integers),
+  // then one addition, on every path, hence the same bits.
+  void WriteRow(const uint64_t* words, int num_grams, int feature_size,
+                float* row) const {
     const int whole = feature_size / 32;
+    const float count = static_cast<float>(num_grams);
 #if defined(PQRNN_MEANS_SSE2) || defined(PQRNN_MEANS_NEON)
     // 32 features per code word: the word's 2-bit codes and the sums' four
     // byte planes are interleaved into feature order, widened to 32-bit and
@@ -441,22 +449,29 @@ struct NgramSums {
     for (int w = 0; w < whole; ++w) {
       WriteWordRow(WordPlanes(words[w]), planes.data() + 4 * w, num_grams, row + 32 * w);
     }
+    const auto mean = [count](uint64_t v) { return (static_cast<float>(v) - count) / count; };
 #else
-    (void)num_grams;  // The quotients are in `mean`.
+    // mean[v] = (v - G) / G, so the scalar path divides once per value, not
+    // once per feature.
+    float table[2 * kMaxCharNgramsPerToken + 1];
+    for (int v = 0; v <= 2 * num_grams; ++v) {
+      table[v] = static_cast<float>(v - num_grams) / count;
+    }
+    const auto mean = [&table](uint64_t v) { return table[v]; };
     FeaturesFromCodeWords(words, whole * 32, row);
     for (int w = 0; w < whole; ++w) {
       const uint64_t* p = planes.data() + 4 * w;
       float* dst = row + 32 * w;
       for (int j = 0; j < 4; ++j) {  // Constant shifts: the hot loop.
         const uint64_t plane = p[j];
-        dst[j] += mean[plane & 0xFF];
-        dst[4 + j] += mean[(plane >> 8) & 0xFF];
-        dst[8 + j] += mean[(plane >> 16) & 0xFF];
-        dst[12 + j] += mean[(plane >> 24) & 0xFF];
-        dst[16 + j] += mean[(plane >> 32) & 0xFF];
-        dst[20 + j] += mean[(plane >> 40) & 0xFF];
-        dst[24 + j] += mean[(plane >> 48) & 0xFF];
-        dst[28 + j] += mean[plane >> 56];
+        dst[j] += mean(plane & 0xFF);
+        dst[4 + j] += mean((plane >> 8) & 0xFF);
+        dst[8 + j] += mean((plane >> 16) & 0xFF);
+        dst[12 + j] += mean((plane >> 24) & 0xFF);
+        dst[16 + j] += mean((plane >> 32) & 0xFF);
+        dst[20 + j] += mean((plane >> 40) & 0xFF);
+        dst[24 + j] += mean((plane >> 48) & 0xFF);
+        dst[28 + j] += mean(plane >> 56);
       }
     }
 #endif
@@ -465,21 +480,15 @@ struct NgramSums {
       const int r = k & 31;
       const uint64_t plane = planes[4 * static_cast<size_t>(k >> 5) + (r & 3)];
       row[k] = kTernary[(words[k >> 5] >> (2 * r)) & 3];
-      row[k] += mean[(plane >> (8 * (r >> 2))) & 0xFF];
+      row[k] += mean((plane >> (8 * (r >> 2))) & 0xFF);
     }
   }
 
   // A code word's features + 1 (0, 1, 2) in the byte-plane layout of
-  // `planes`: plane j byte i is feature 4 i + j.
-  struct Planes {
-    uint64_t p[4];
-  };
+  // `planes`.
   static Planes WordPlanes(uint64_t word) {
     const uint64_t v = FieldsPlusOne(word);
-    const uint64_t even = v & kNibbleLowFields;
-    const uint64_t odd = (v >> 2) & kNibbleLowFields;
-    return {{even & kByteLowNibbles, odd & kByteLowNibbles, (even >> 4) & kByteLowNibbles,
-             (odd >> 4) & kByteLowNibbles}};
+    return PlanesOf(v & kNibbleLowFields, (v >> 2) & kNibbleLowFields);
   }
 
 #if defined(PQRNN_MEANS_SSE2)
@@ -798,9 +807,6 @@ void SequenceStringProjector::Project(const TokenizedText& text,
 
   const int ngram_size = options_.char_ngram_size;
   NgramSums sums(ngram_size > 0 ? num_words : 0);
-  // mean[v] = (v - G) / G for a sum v = S + G, so the division of the
-  // contract is done once per value, not once per feature.
-  float mean[2 * kMaxCharNgramsPerToken + 1];
   std::vector<char32_t> bounded;
   std::string gram_bytes, held;
   const size_t num_rows = text.tokens.size();
@@ -828,13 +834,7 @@ void SequenceStringProjector::Project(const TokenizedText& text,
           }));
       if (holding) sums.Add(held);
       sums.Flush();
-      // S / G with S = v - G in [-64, 64]: exact integers, one IEEE
-      // division each, then one addition per feature.
-      const float count = static_cast<float>(num_grams);
-      for (int v = 0; v <= 2 * num_grams; ++v) {
-        mean[v] = static_cast<float>(v - num_grams) / count;
-      }
-      sums.WriteRow(words, mean, num_grams, f, row);
+      sums.WriteRow(words, num_grams, f, row);
     } else {
       FeaturesFromCodeWords(words, f, row);
     }
