@@ -569,49 +569,79 @@ struct NgramSums {
 #endif
 };
 
-// Appends DecodeUtf8(bytes) to *out.
-void AppendDecodedUtf8(std::string_view bytes, std::vector<char32_t>* out) {
-  const auto* s = reinterpret_cast<const unsigned char*>(bytes.data());
-  const size_t n = bytes.size();
-  for (size_t i = 0; i < n;) {
-    char32_t c;
-    i += DecodeOne(s + i, n - i, &c);
-    out->push_back(c == kInvalid ? kReplacement : c);
-  }
-}
+// The n-grams of CharNgrams(token, n) of one token, back to back in one
+// buffer: n-gram g is bytes[starts[g], starts[g + 1]), 0xFF marker included.
+// The buffers are reused from token to token, so once warm nothing is
+// allocated.
+struct CharNgramBuffer {
+  std::string bounded;          // '<' + the token's code points, UTF-8 + '>'
+  std::vector<uint32_t> cuts;   // where each code point of `bounded` starts, + end
+  std::string bytes;
+  std::vector<uint32_t> starts;
 
-// Calls fn(bytes) for each n-gram of CharNgrams(token, n), in order, with
-// the n-gram's bytes built in `*bytes` (reused, so no allocation per n-gram
-// once warm); returns how many there were.
-template <typename Fn>
-size_t VisitCharNgrams(std::string_view token, int n,
-                       std::vector<char32_t>* bounded, std::string* bytes,
-                       Fn fn) {
-  if (n <= 0) return 0;
-  bounded->assign(1, U'<');
-  AppendDecodedUtf8(token, bounded);  // Into the reused buffer: no allocation.
-  bounded->push_back(U'>');
-  const size_t size = static_cast<size_t>(n);
-  const size_t count = std::min<size_t>(
-      bounded->size() <= size ? 1 : bounded->size() - size + 1,
-      kMaxCharNgramsPerToken);
-  for (size_t g = 0; g < count; ++g) {
-    bytes->assign(1, static_cast<char>(0xFF));
-    const size_t end = std::min(bounded->size(), g + size);
-    for (size_t i = g; i < end; ++i) AppendUtf8((*bounded)[i], bytes);
-    fn(std::string_view(*bytes));
+  size_t count() const { return starts.empty() ? 0 : starts.size() - 1; }
+  std::string_view gram(size_t g) const {
+    return std::string_view(bytes).substr(starts[g], starts[g + 1] - starts[g]);
   }
-  return count;
-}
+
+  // Fills the buffer with CharNgrams(token, n) (none when n <= 0).
+  void Fill(std::string_view token, int n) {
+    starts.clear();
+    if (n <= 0) return;
+    // `bounded` is the bounded token's code points re-encoded: a well-formed
+    // sequence re-encodes to its own bytes (DecodeOne rejects overlongs,
+    // surrogates and values above U+10FFFF), so it is copied; each invalid
+    // subpart becomes U+FFFD.
+    bounded.assign(1, '<');
+    cuts.assign(1, 0);
+    const auto* s = reinterpret_cast<const unsigned char*>(token.data());
+    const size_t size = token.size();
+    for (size_t i = 0; i < size;) {
+      cuts.push_back(static_cast<uint32_t>(bounded.size()));
+      if (s[i] < 0x80) {
+        bounded.push_back(static_cast<char>(s[i++]));
+        continue;
+      }
+      char32_t c;
+      const size_t used = DecodeOne(s + i, size - i, &c);
+      if (c == kInvalid) {
+        bounded.append("\xEF\xBF\xBD", 3);  // U+FFFD
+      } else {
+        bounded.append(token.data() + i, used);
+      }
+      i += used;
+    }
+    cuts.push_back(static_cast<uint32_t>(bounded.size()));
+    bounded.push_back('>');
+    cuts.push_back(static_cast<uint32_t>(bounded.size()));  // The end.
+
+    const size_t num_code_points = cuts.size() - 1;
+    const size_t window = static_cast<size_t>(n);
+    const size_t num_grams = std::min<size_t>(
+        num_code_points <= window ? 1 : num_code_points - window + 1, kMaxCharNgramsPerToken);
+    starts.resize(num_grams + 1);
+    size_t total = 0;
+    for (size_t g = 0; g < num_grams; ++g) {
+      starts[g] = static_cast<uint32_t>(total);
+      total += 1 + cuts[std::min(num_code_points, g + window)] - cuts[g];
+    }
+    starts[num_grams] = static_cast<uint32_t>(total);
+    bytes.resize(total);
+    for (size_t g = 0; g < num_grams; ++g) {
+      char* dst = &bytes[starts[g]];
+      dst[0] = static_cast<char>(0xFF);
+      std::memcpy(dst + 1, bounded.data() + cuts[g], starts[g + 1] - starts[g] - 1);
+    }
+  }
+};
 
 }  // namespace
 
 std::vector<std::string> CharNgrams(std::string_view token, int n) {
+  CharNgramBuffer buffer;
+  buffer.Fill(token, n);
   std::vector<std::string> grams;
-  std::vector<char32_t> bounded;
-  std::string bytes;
-  VisitCharNgrams(token, n, &bounded, &bytes,
-                  [&](std::string_view gram) { grams.emplace_back(gram); });
+  for (size_t g = 0; g < buffer.count(); ++g) grams.emplace_back(buffer.gram(g));
   return grams;
 }
 
@@ -621,7 +651,13 @@ std::vector<std::string> CharNgrams(std::string_view token, int n) {
 std::vector<char32_t> DecodeUtf8(std::string_view bytes) {
   std::vector<char32_t> out;
   out.reserve(bytes.size());
-  AppendDecodedUtf8(bytes, &out);
+  const auto* s = reinterpret_cast<const unsigned char*>(bytes.data());
+  const size_t n = bytes.size();
+  for (size_t i = 0; i < n;) {
+    char32_t c;
+    i += DecodeOne(s + i, n - i, &c);
+    out.push_back(c == kInvalid ? kReplacement : c);
+  }
   return out;
 }
 
@@ -807,8 +843,7 @@ void SequenceStringProjector::Project(const TokenizedText& text,
 
   const int ngram_size = options_.char_ngram_size;
   NgramSums sums(ngram_size > 0 ? num_words : 0);
-  std::vector<char32_t> bounded;
-  std::string gram_bytes, held;
+  CharNgramBuffer grams;
   const size_t num_rows = text.tokens.size();
 
   for (size_t r = 0; r < num_rows; ++r) {
@@ -820,21 +855,13 @@ void SequenceStringProjector::Project(const TokenizedText& text,
                          token == kNull;
     if (ngram_size > 0 && !special) {
       sums.Clear();
-      // N-grams go two at a time (NgramSums::Add2); `held` is the first of
-      // a pair until the second arrives.
-      bool holding = false;
-      const int num_grams = static_cast<int>(VisitCharNgrams(
-          token, ngram_size, &bounded, &gram_bytes, [&](std::string_view gram) {
-            if (holding) {
-              sums.Add2(held, gram);
-            } else {
-              held.assign(gram);
-            }
-            holding = !holding;
-          }));
-      if (holding) sums.Add(held);
+      grams.Fill(token, ngram_size);
+      const size_t num_grams = grams.count();
+      size_t g = 0;
+      for (; g + 2 <= num_grams; g += 2) sums.Add2(grams.gram(g), grams.gram(g + 1));
+      if (g < num_grams) sums.Add(grams.gram(g));
       sums.Flush();
-      sums.WriteRow(words, num_grams, f, row);
+      sums.WriteRow(words, static_cast<int>(num_grams), f, row);
     } else {
       FeaturesFromCodeWords(words, f, row);
     }

@@ -611,7 +611,16 @@ TEST(CharNgramsAreCodePointWindowsOfTheBoundedToken) {
            (std::vector<std::string>{m + "<\xE0\xA4\xA8",
                                      m + "\xE0\xA4\xA8\xE0\xA4\xAE",
                                      m + "\xE0\xA4\xAE>"}));
+  // Each maximal invalid subpart is one U+FFFD code point (as DecodeUtf8);
+  // a 4-byte sequence is one code point.
+  const std::string r = "\xEF\xBF\xBD";
+  CHECK_EQ(CharNgrams("a\xC3(\xE0\xA4", 2),
+           (std::vector<std::string>{m + "<a", m + "a" + r, m + r + "(", m + "(" + r,
+                                     m + r + ">"}));
+  CHECK_EQ(CharNgrams("\xF0\x9F\x98\x80", 3),
+           (std::vector<std::string>{m + "<\xF0\x9F\x98\x80>"}));
   CHECK(CharNgrams("hello", 0).empty());
+  CHECK(CharNgrams("", 2) == (std::vector<std::string>{m + "<>"}));
   // At most kMaxCharNgramsPerToken, the first ones.
   const std::string long_token(1000, 'x');
   const std::vector<std::string> grams = CharNgrams(long_token, 3);
