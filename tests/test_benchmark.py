@@ -91,6 +91,7 @@ def test_benchmark_binary_prints_the_tool_figures_without_tensorflow(graphs, tmp
         "p50=",
         "p90=",
         "p99=",
+        "Per utterance (input setup + inference",
         "Memory footprint delta from the start of the tool (MB):",
         "Overall peak memory footprint (MB):",
         "x p50",
@@ -110,6 +111,13 @@ def test_run_benchmark_interleaves_and_cycles_inputs(graphs):
     )
     assert [len(r.run_us) for r in results] == [7, 7]
     assert all(len(r.warmup_us) == 2 and r.first_us > 0 for r in results)
+    for r in results:
+        # Per utterance = each run's input setup + its inference.
+        assert len(r.setup_us) == len(r.lookup_us) == 7
+        s = r.stats()
+        assert s["utterance_p50"] > s["p50"] and s["utterance_avg"] == pytest.approx(
+            s["avg"] + s["setup_avg"]
+        )
     assert "x p50" in benchmark.format_comparison(results)
 
 

@@ -83,7 +83,8 @@ class TFLiteNLUModel:
         Text models take the batch as is. Token models take exactly one
         utterance: the vocabulary ids of its words (lowercased if the card
         says so, at most max_seq_len of them; 0 for unknown words) and their
-        count.
+        count (the exported baselines have no padding mask, so the ids are
+        never padded: `converter.tokens_serving_function`).
         """
         if self.kind == "text":
             return {self._input_name: np.array([t.encode("utf-8") for t in texts], dtype=object)}
@@ -98,10 +99,10 @@ class TFLiteNLUModel:
         ids = np.array([self._vocabulary.get(t, 0) for t in tokens], np.int32)
         return {self._input_name: ids, "sequence_length": np.array([len(ids)], np.int32)}
 
-    def prepare(self, texts: Sequence[str]) -> None:
-        """Sets the inputs for `texts` (resizing and allocating when the
-        shapes change, zeroing an LSTM's state); then `interpreter.invoke()`."""
-        inputs = self.inputs(texts)
+    def feed(self, inputs: dict[str, np.ndarray]) -> None:
+        """Sets `inputs` (from `inputs()`), resizing and allocating when the
+        shapes change and zeroing an LSTM's state: what an app does before
+        each invoke."""
         resized = False
         for name, value in inputs.items():
             index = self.input_indices[name]
@@ -117,6 +118,11 @@ class TFLiteNLUModel:
             self.interpreter.reset_all_variables()
         for name, value in inputs.items():
             self.interpreter.set_tensor(self.input_indices[name], value)
+
+    def prepare(self, texts: Sequence[str]) -> None:
+        """Sets the inputs for `texts` (`feed(inputs(texts))`); then
+        `interpreter.invoke()`."""
+        self.feed(self.inputs(texts))
 
     def outputs(self) -> dict[str, np.ndarray]:
         """The outputs of the last invoke, by signature name."""
