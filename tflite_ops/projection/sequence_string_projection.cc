@@ -591,12 +591,16 @@ struct CharNgramBuffer {
     // `bounded` is the bounded token's code points re-encoded: a well-formed
     // sequence re-encodes to its own bytes (DecodeOne rejects overlongs,
     // surrogates and values above U+10FFFF), so it is copied; each invalid
-    // subpart becomes U+FFFD.
+    // subpart becomes U+FFFD. The n-grams kept use at most the first
+    // kMaxCharNgramsPerToken + n - 1 code points of the bounded token, so a
+    // longer token is read no further (its '>' is in no kept n-gram).
+    const size_t needed = kMaxCharNgramsPerToken + static_cast<size_t>(n) - 1;
     bounded.assign(1, '<');
     cuts.assign(1, 0);
     const auto* s = reinterpret_cast<const unsigned char*>(token.data());
     const size_t size = token.size();
-    for (size_t i = 0; i < size;) {
+    size_t i = 0;
+    while (i < size && cuts.size() < needed) {
       cuts.push_back(static_cast<uint32_t>(bounded.size()));
       if (s[i] < 0x80) {
         bounded.push_back(static_cast<char>(s[i++]));
@@ -611,8 +615,10 @@ struct CharNgramBuffer {
       }
       i += used;
     }
-    cuts.push_back(static_cast<uint32_t>(bounded.size()));
-    bounded.push_back('>');
+    if (i == size) {  // The whole token was read: close it.
+      cuts.push_back(static_cast<uint32_t>(bounded.size()));
+      bounded.push_back('>');
+    }
     cuts.push_back(static_cast<uint32_t>(bounded.size()));  // The end.
 
     const size_t num_code_points = cuts.size() - 1;

@@ -629,6 +629,33 @@ TEST(CharNgramsAreCodePointWindowsOfTheBoundedToken) {
   CHECK_EQ(grams.back(), m + "xxx");
 }
 
+// CharNgrams against the contract spelled out directly: decode, bound with
+// '<' '>', take the windows, re-encode. Token lengths around the cap (where
+// the last kept n-gram does or does not reach '>'), ASCII, multi-byte and
+// invalid bytes.
+TEST(CharNgramsNearTheCapEqualTheWindowsOfTheDecodedToken) {
+  const std::string pieces[] = {"a", "\xC3\xA9", "\xE0\xA4\xA8", "\xF0\x9F\x98\x80", "\xC3"};
+  for (int n : {1, 2, 3, 8}) {
+    for (int extra = -3; extra <= 3; ++extra) {
+      const int length = kMaxCharNgramsPerToken + n - 2 + extra;  // code points
+      std::string token;
+      for (int i = 0; i < length; ++i) token += pieces[(i * 7 + n) % 5];
+      std::vector<char32_t> cps = {U'<'};
+      for (char32_t c : DecodeUtf8(token)) cps.push_back(c);
+      cps.push_back(U'>');
+      std::vector<std::string> expected;
+      const size_t size = static_cast<size_t>(n);
+      const size_t windows = cps.size() <= size ? 1 : cps.size() - size + 1;
+      for (size_t g = 0; g < windows && g < static_cast<size_t>(kMaxCharNgramsPerToken); ++g) {
+        std::string gram = "\xFF";
+        for (size_t i = g; i < std::min(cps.size(), g + size); ++i) AppendUtf8(cps[i], &gram);
+        expected.push_back(gram);
+      }
+      CHECK_EQ(CharNgrams(token, n), expected);
+    }
+  }
+}
+
 TEST(CharNgramCheckValueFromContract) {
   // docs/PROJECTION.md: "hello" with char_ngram_size 3, F = 16: the sum of
   // its 5 n-grams' features is S, and the row is word + S / 5.
