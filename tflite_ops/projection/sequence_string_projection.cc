@@ -602,14 +602,10 @@ struct CharNgramBuffer {
     size_t i = 0;
     while (i < size && cuts.size() < needed) {
       cuts.push_back(static_cast<uint32_t>(bounded.size()));
-      if (s[i] < 0x80) {
-        bounded.push_back(static_cast<char>(s[i++]));
-        continue;
-      }
       char32_t c;
       const size_t used = DecodeOne(s + i, size - i, &c);
       if (c == kInvalid) {
-        bounded.append("\xEF\xBF\xBD", 3);  // U+FFFD
+        AppendUtf8(kReplacement, &bounded);
       } else {
         bounded.append(token.data() + i, used);
       }

@@ -21,8 +21,9 @@ inline constexpr int kMaxWordNoveltyBits = 7;
 inline constexpr int kMaxDocSizeLevels = 16;
 inline constexpr int kMaxCharNgramSize = 8;
 // Each token contributes at most this many character n-grams (its first
-// ones), which bounds the hashing a hostile long token costs (its bytes are
-// still read once, as for its word hash).
+// ones), which bounds what a hostile long token costs them: they read only
+// its first kMaxCharNgramsPerToken + n - 1 code points (its word hash still
+// reads all its bytes once).
 inline constexpr int kMaxCharNgramsPerToken = 64;
 
 struct ProjectionOptions {
