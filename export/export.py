@@ -38,6 +38,9 @@ _POOLING = flags.DEFINE_enum(
 _NUM_CALIBRATION = flags.DEFINE_integer(
     "num_calibration", exporter.DEFAULT_NUM_CALIBRATION, "Training utterances for int8 calibration."
 )
+_CALIBRATION_SEED = flags.DEFINE_integer(
+    "calibration_seed", 0, "Seed of the shuffle that draws the calibration utterances."
+)
 _CHECK_EXAMPLES = flags.DEFINE_integer(
     "check_examples", 0, "Dev utterances the checks run on (0: the whole split)."
 )
@@ -60,6 +63,7 @@ def main(argv):
         gate_clip=_GATE_CLIP.value,
         pooling=_POOLING.value,
         num_calibration=_NUM_CALIBRATION.value,
+        calibration_seed=_CALIBRATION_SEED.value,
         check_examples=_CHECK_EXAMPLES.value,
         force=_FORCE.value,
         saved_model=_SAVED_MODEL.value,

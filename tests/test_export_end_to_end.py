@@ -45,6 +45,7 @@ def exported(pqrnn_workdir) -> tuple[str, dict]:
         check_examples=CHECK_EXAMPLES,
         force=True,
         gate_clip=8.0,
+        calibration_seed=3,
     )
     return out, exporter.export(pqrnn_workdir, options)
 
@@ -82,6 +83,9 @@ def test_export_writes_checked_artifacts_with_cards(exported):
     assert "MINIMUM" not in counts["int8"] and "MAXIMUM" not in counts["int8"]
     int8_card = model_card.read_model_card(os.path.join(out, "model_int8.tflite"))
     assert int8_card["quantization"]["gate_clip"] == 8.0
+    # The card says which calibration utterances were drawn.
+    assert int8_card["quantization"]["calibration_seed"] == 3
+    assert int8_card["quantization"]["num_calibration"] > 0
 
 
 def test_int8_model_ops_are_int8_builtins_around_the_custom_ops(exported):

@@ -296,7 +296,11 @@ def build_artifacts(run: Run, options: ExportOptions, quantization: dict):
         )
         logging.info("converted in %.1f s (%d bytes)", time.time() - started, len(content))
         if method is not None:
-            method = {**method, "num_calibration": len(run.calibration_texts)}
+            method = {
+                **method,
+                "num_calibration": len(run.calibration_texts),
+                "calibration_seed": options.calibration_seed,
+            }
         card = _card(run, precision, method, options.pooling)
         content = model_card.add_model_card(content, card)
         logging.info("checking the %s model", precision)
