@@ -75,11 +75,19 @@ core-test: build/core_test build/core_test_scalar build/qrnn_core_test
 	build/core_test_scalar tflite_ops/projection/testdata
 	build/qrnn_core_test .
 
-# Same golden vectors on aarch64, where plain `char` is unsigned.
+# Same golden vectors on aarch64, where plain `char` is unsigned; and what a
+# phone runs: the QRNN pooling core and the TFLite adapter of both ops (its
+# test drives them through tflite_abi.h with a fake runtime, no TensorFlow).
+A64_CXX := aarch64-linux-gnu-g++ $(CXXFLAGS_CORE) -static -I.
 core-test-aarch64:
 	@mkdir -p build
-	aarch64-linux-gnu-g++ $(CXXFLAGS_CORE) -static -I. $(CORE_TEST_SRCS) $(CORE_SRCS) -o build/core_test_aarch64
+	$(A64_CXX) $(CORE_TEST_SRCS) $(CORE_SRCS) -o build/core_test_aarch64
+	$(A64_CXX) tflite_ops/qrnn/qrnn_pooling_test.cc $(CORE_SRCS) -o build/qrnn_core_test_aarch64
+	$(A64_CXX) -DFLATBUFFERS_LOCALE_INDEPENDENT=0 tflite_ops/tflite_kernel_test.cc \
+	  tflite_ops/tflite_kernel.cc tflite_ops/qrnn_tflite_kernel.cc $(CORE_SRCS) -o build/tflite_kernel_test_aarch64
 	qemu-aarch64 build/core_test_aarch64 tflite_ops/projection/testdata
+	qemu-aarch64 build/qrnn_core_test_aarch64 .
+	qemu-aarch64 build/tflite_kernel_test_aarch64
 
 test: core-test ops
 	$(PY) -m pytest -q -n 2 tests
