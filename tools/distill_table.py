@@ -2,7 +2,7 @@
 
     .venv/bin/python tools/distill_table.py multiatis   # after tools/distill_results.sh multiatis
     .venv/bin/python tools/distill_table.py mtop
-    (rows of STEPS=2, 3 and 4 tools/distill_results.sh, of pQRNN alone
+    (rows of STEPS=2, 3 and 4 tools/distill_results.sh, with CNG=2 too, of pQRNN alone
     trained as long, and of CNG=2 and 3 runs appear when they exist)
     .venv/bin/python tools/distill_table.py ablate_en   # after tools/ablate_distill_en.sh
 
@@ -114,6 +114,26 @@ def dataset_tables(dataset: str) -> None:
                     f"pQRNN distilled, char {n}-grams, int8 .tflite "
                     f"({_method(ROOT / f'distill_{dataset}_cng{n}')})",
                     ROOT / f"distill_{dataset}_cng{n}/export/model_int8.metrics_test.json",
+                ),
+            )
+        ),
+        # Both: STEPS=k CNG=2 (workdirs/<name>_<k>x_cng2).
+        *(
+            row
+            for k in (2, 3, 4)
+            for row in (
+                (
+                    f"pQRNN alone, char 2-grams, {k}x steps, Keras",
+                    ROOT / f"{dataset}_pqrnn_{k}x_cng2/metrics_test.json",
+                ),
+                (
+                    f"pQRNN distilled, char 2-grams, {k}x steps, Keras",
+                    ROOT / f"distill_{dataset}_{k}x_cng2/metrics_test.json",
+                ),
+                (
+                    f"pQRNN distilled, char 2-grams, {k}x steps, int8 .tflite "
+                    f"({_method(ROOT / f'distill_{dataset}_{k}x_cng2')})",
+                    ROOT / f"distill_{dataset}_{k}x_cng2/export/model_int8.metrics_test.json",
                 ),
             )
         ),
