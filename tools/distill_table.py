@@ -52,6 +52,20 @@ def _em_table(rows: list[tuple[str, dict]], teacher_em: float) -> None:
         )
 
 
+def _variant_rows(dataset: str, suffix: str, label: str) -> list[tuple[str, pathlib.Path]]:
+    """(name, metrics path) of pQRNN alone (Keras), the student (Keras) and
+    the student's int8 file, for runs whose workdirs end in `suffix`."""
+    student = ROOT / f"distill_{dataset}{suffix}"
+    return [
+        (f"pQRNN alone, {label}, Keras", ROOT / f"{dataset}_pqrnn{suffix}/metrics_test.json"),
+        (f"pQRNN distilled, {label}, Keras", student / "metrics_test.json"),
+        (
+            f"pQRNN distilled, {label}, int8 .tflite ({_method(student)})",
+            student / "export/model_int8.metrics_test.json",
+        ),
+    ]
+
+
 def dataset_tables(dataset: str) -> None:
     teacher_dir = ROOT / f"teacher_{dataset}"
     student_dir = ROOT / f"distill_{dataset}"
@@ -77,65 +91,15 @@ def dataset_tables(dataset: str) -> None:
         ),
         # STEPS=k tools/distill_results.sh: the same student trained k times
         # as long, and pQRNN alone trained as long (workdirs/<dataset>_pqrnn_<k>x).
-        *(
-            row
-            for k in (2, 3, 4)
-            for row in (
-                (
-                    f"pQRNN alone, {k}x steps, Keras",
-                    ROOT / f"{dataset}_pqrnn_{k}x/metrics_test.json",
-                ),
-                (
-                    f"pQRNN distilled, {k}x steps, Keras",
-                    ROOT / f"distill_{dataset}_{k}x/metrics_test.json",
-                ),
-                (
-                    f"pQRNN distilled, {k}x steps, int8 .tflite "
-                    f"({_method(ROOT / f'distill_{dataset}_{k}x')})",
-                    ROOT / f"distill_{dataset}_{k}x/export/model_int8.metrics_test.json",
-                ),
-            )
-        ),
+        *(row for k in (2, 3, 4) for row in _variant_rows(dataset, f"_{k}x", f"{k}x steps")),
         # CNG=n tools/run_results.sh / distill_results.sh: character n-grams
         # of size n in the projection (workdirs/<name>_cng<n>).
-        *(
-            row
-            for n in (2, 3)
-            for row in (
-                (
-                    f"pQRNN alone, char {n}-grams, Keras",
-                    ROOT / f"{dataset}_pqrnn_cng{n}/metrics_test.json",
-                ),
-                (
-                    f"pQRNN distilled, char {n}-grams, Keras",
-                    ROOT / f"distill_{dataset}_cng{n}/metrics_test.json",
-                ),
-                (
-                    f"pQRNN distilled, char {n}-grams, int8 .tflite "
-                    f"({_method(ROOT / f'distill_{dataset}_cng{n}')})",
-                    ROOT / f"distill_{dataset}_cng{n}/export/model_int8.metrics_test.json",
-                ),
-            )
-        ),
+        *(row for n in (2, 3) for row in _variant_rows(dataset, f"_cng{n}", f"char {n}-grams")),
         # Both: STEPS=k CNG=2 (workdirs/<name>_<k>x_cng2).
         *(
             row
             for k in (2, 3, 4)
-            for row in (
-                (
-                    f"pQRNN alone, char 2-grams, {k}x steps, Keras",
-                    ROOT / f"{dataset}_pqrnn_{k}x_cng2/metrics_test.json",
-                ),
-                (
-                    f"pQRNN distilled, char 2-grams, {k}x steps, Keras",
-                    ROOT / f"distill_{dataset}_{k}x_cng2/metrics_test.json",
-                ),
-                (
-                    f"pQRNN distilled, char 2-grams, {k}x steps, int8 .tflite "
-                    f"({_method(ROOT / f'distill_{dataset}_{k}x_cng2')})",
-                    ROOT / f"distill_{dataset}_{k}x_cng2/export/model_int8.metrics_test.json",
-                ),
-            )
+            for row in _variant_rows(dataset, f"_{k}x_cng2", f"char 2-grams, {k}x steps")
         ),
     ):
         metrics = _read(path)
