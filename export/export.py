@@ -50,6 +50,12 @@ _GATE_CLIP = flags.DEFINE_float(
     "pQRNN int8 (PTQ) files: clip the QRNN gate pre-activations to [-c, c] so that "
     "int8 resolves that range, e.g. 8 (0: off; docs/EXPORT.md).",
 )
+_FLOAT_LOGITS = flags.DEFINE_bool(
+    "float_logits",
+    exporter.DEFAULT_FLOAT_LOGITS,
+    "int8 (PTQ) files: the classifiers write float32 logits (hybrid ops with int8 weights "
+    "and products) instead of int8 ones; --nofloat_logits for all-int8 (docs/EXPORT.md).",
+)
 _FORCE = flags.DEFINE_bool("force", False, "Write the files even if a check fails.")
 _SAVED_MODEL = flags.DEFINE_bool("saved_model", True, "Also write the float SavedModel.")
 
@@ -61,6 +67,7 @@ def main(argv):
         output_dir=_OUTPUT_DIR.value,
         quantization=_QUANTIZATION.value,
         gate_clip=_GATE_CLIP.value,
+        float_logits=_FLOAT_LOGITS.value,
         pooling=_POOLING.value,
         num_calibration=_NUM_CALIBRATION.value,
         calibration_seed=_CALIBRATION_SEED.value,

@@ -1,5 +1,7 @@
 """The op-list and prediction checks the exporter runs before writing."""
 
+import dataclasses
+
 import pytest
 
 import pqrnn  # noqa: F401
@@ -31,6 +33,30 @@ def test_float_ops_allows_only_the_documented_boundaries():
     assert "DEQUANTIZE #8" in dequantize and "LOGISTIC #9" in logistic
     records.append(_op(10, "TANH", [14], [15], ("FLOAT32",), ("FLOAT32",)))
     assert len(checks.float_ops(records)) == 3
+
+
+def test_float_ops_allows_hybrid_classifiers_only_at_the_outputs():
+    # Float logits: DEQUANTIZE -> FULLY_CONNECTED (float in, int8 weights,
+    # float out) writing a model output is a documented boundary.
+    records = [
+        _op(0, "FULLY_CONNECTED", [0, 1, 2], [3], ("INT8", "INT8", "INT32"), ("INT8",)),
+        _op(1, "DEQUANTIZE", [3], [4], ("INT8",), ("FLOAT32",)),
+        _op(2, "FULLY_CONNECTED", [4, 5, 6], [7], ("FLOAT32", "INT8", "FLOAT32"), ("FLOAT32",)),
+    ]
+    assert checks.float_ops(records) == []
+    # A float-weight classifier is float math, hybrid or not at the output.
+    float_weights = [*records[:2], dataclasses.replace(records[2], input_types=("FLOAT32",) * 3)]
+    assert [p.split()[0] for p in checks.float_ops(float_weights)] == [
+        "DEQUANTIZE",
+        "FULLY_CONNECTED",
+    ]
+    # A hybrid op whose output something reads is not a classifier.
+    records.append(_op(3, "TANH", [7], [8], ("FLOAT32",), ("FLOAT32",)))
+    assert [p.split()[0] for p in checks.float_ops(records)] == [
+        "DEQUANTIZE",
+        "FULLY_CONNECTED",
+        "TANH",
+    ]
 
 
 def test_expected_ops_of_pqrnn():

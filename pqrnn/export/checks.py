@@ -10,7 +10,11 @@ file that fails one, unless --force):
      - pqrnn's custom ops (float kernels) and the DEQUANTIZE/QUANTIZE the
        converter puts around them;
      - the padding mask: CAST bool -> float32 straight into QUANTIZE;
-     - the final DEQUANTIZE of the float32 outputs (logits).
+     - the final DEQUANTIZE of the float32 outputs (logits);
+     - with float logits (the exporter's default for PTQ), the classifiers
+       instead: hybrid FULLY_CONNECTED ops (float32 in, int8 weights,
+       float32 logits out) that write the model's outputs, and the
+       DEQUANTIZE that feeds them.
    Integer plumbing (int32 shapes, lengths, bool masks) is not float math
    and is allowed. docs/EXPORT.md lists the ops and why.
 2. The predictions (`compare_predictions`): the file runs on the dev split
@@ -215,9 +219,22 @@ def float_ops(records: Sequence[OpRecord]) -> list[str]:
         for t in r.inputs:
             if t >= 0:
                 consumers[(r.subgraph, t)].append(r)
+
+    def hybrid_head(r: OpRecord) -> bool:
+        # A classifier writing a model output (nothing reads it in the graph).
+        return (
+            r.name == "FULLY_CONNECTED"
+            and r.subgraph == 0
+            and r.input_types[:2] == ("FLOAT32", "INT8")
+            and r.output_types == ("FLOAT32",)
+            and not any(consumers.get((r.subgraph, t)) for t in r.outputs)
+        )
+
     found = []
     for r in records:
         if "FLOAT32" not in r.input_types + r.output_types or r.name in PQRNN_CUSTOM_OPS:
+            continue
+        if hybrid_head(r):
             continue
         if r.name == "QUANTIZE" and r.input_types[0] == "FLOAT32":
             producer = producers.get((r.subgraph, r.inputs[0]))
@@ -228,8 +245,8 @@ def float_ops(records: Sequence[OpRecord]) -> list[str]:
                 continue
         if r.name == "DEQUANTIZE":
             users = consumers.get((r.subgraph, r.outputs[0]), [])
-            if all(u.name in PQRNN_CUSTOM_OPS for u in users):
-                continue  # Into a custom op, or a model output (no users).
+            if all(u.name in PQRNN_CUSTOM_OPS or hybrid_head(u) for u in users):
+                continue  # Into a custom op or a classifier, or a model output (no users).
         if r.name == "CAST" and r.input_types[0] == "BOOL":
             users = consumers.get((r.subgraph, r.outputs[0]), [])
             if users and all(u.name == "QUANTIZE" for u in users):

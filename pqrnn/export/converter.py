@@ -24,6 +24,7 @@ import tensorflow as tf
 import tf_keras as keras
 
 from pqrnn import ops, tflite
+from pqrnn.export import hybrid_heads
 from pqrnn.training import experiment
 
 PRECISIONS = ("float32", "int8")
@@ -163,6 +164,7 @@ def convert(
     *,
     precision: str,
     representative: Callable | None = None,
+    float_logits: bool = False,
 ) -> bytes:
     """Converts a serving function to a `.tflite` flatbuffer.
 
@@ -173,6 +175,10 @@ def convert(
         ranges come from fake-quant ops in the graph (a QAT model) and, for
         every other tensor, from calibration on `representative`.
       representative: the converter's representative_dataset (int8 only).
+      float_logits: int8 only: the FULLY_CONNECTED ops that write the
+        model's outputs (the classifiers) keep int8 weights and int8
+        products but write float32 logits instead of int8 ones (hybrid ops,
+        `pqrnn.export.hybrid_heads`).
 
     Returns:
       The flatbuffer. pqrnn's custom ops stay float; the converter puts
@@ -195,4 +201,28 @@ def convert(
         converter.target_spec._experimental_custom_op_registerers = (  # noqa: SLF001
             tflite.custom_op_registerers()
         )
+        if float_logits:
+            return _convert_with_float_logits(converter)
     return converter.convert()
+
+
+def _convert_with_float_logits(converter) -> bytes:
+    """Full-integer conversion with the output FULLY_CONNECTED ops hybrid.
+
+    TF has no public switch for leaving chosen ops out of a full-integer
+    file; this is the path of tf.lite.experimental.QuantizationDebugger
+    (calibrate, then quantize with `denylisted_nodes`), which cannot be used
+    as such here because it builds interpreters without pqrnn's custom ops.
+    tests/test_export.py pins the result (op types, versions, accuracy).
+    """
+    from tensorflow.lite.python import convert as tflite_convert
+
+    converter._experimental_calibrate_only = True  # noqa: SLF001
+    calibrated = converter.convert()
+    heads = hybrid_heads.output_fully_connected(calibrated)
+    quantized = tflite_convert.mlir_quantize(
+        calibrated,
+        disable_per_channel=converter._experimental_disable_per_channel,  # noqa: SLF001
+        denylisted_nodes=heads or None,
+    )
+    return hybrid_heads.int8_hybrid_weights(quantized, heads) if heads else quantized

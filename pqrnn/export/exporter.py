@@ -50,6 +50,12 @@ DEFAULT_NUM_CALIBRATION = 2000
 DEFAULT_GATE_CLIP = 0.0
 
 
+# On: int8 logits cost the MTOP pQRNN 0.13-0.19 of its 0.4-0.6 exact-match
+# points against float on test, and the hybrid classifiers made the file
+# faster with XNNPACK (docs/EXPORT.md, "Float logits").
+DEFAULT_FLOAT_LOGITS = True
+
+
 class ArtifactCheckError(RuntimeError):
     """An exported model failed its checks; nothing was written."""
 
@@ -77,6 +83,10 @@ class ExportOptions:
       gate_clip: pQRNN PTQ int8 files clip the QRNN gate pre-activations to
         [-gate_clip, gate_clip] (0: off; pooling "op" only). The float
         file and QAT files do not.
+      float_logits: PTQ int8 files write float32 logits: the classifiers
+        (the FULLY_CONNECTED ops producing the outputs) are hybrid ops with
+        int8 weights and int8 products (`pqrnn.export.hybrid_heads`). QAT
+        files keep the int8 logits their fake-quant trained for.
       num_calibration: training utterances for int8 calibration.
       calibration_seed: which ones (a seeded shuffle).
       check_examples: dev utterances to check on (0: the whole split).
@@ -89,6 +99,7 @@ class ExportOptions:
     quantization: str = "auto"
     pooling: str = "op"
     gate_clip: float = DEFAULT_GATE_CLIP
+    float_logits: bool = DEFAULT_FLOAT_LOGITS
     num_calibration: int = DEFAULT_NUM_CALIBRATION
     calibration_seed: int = 0
     check_examples: int = 0
@@ -293,6 +304,7 @@ def build_artifacts(run: Run, options: ExportOptions, quantization: dict):
             model,
             precision=precision,
             representative=representative if precision == "int8" else None,
+            float_logits=bool(method and method.get("float_logits")),
         )
         logging.info("converted in %.1f s (%d bytes)", time.time() - started, len(content))
         if method is not None:
@@ -389,6 +401,8 @@ def export(workdir: str, options: ExportOptions | None = None) -> dict:
         and options.gate_clip
     ):
         quantization = {**quantization, "gate_clip": options.gate_clip}
+    if quantization["method"] == "ptq" and options.float_logits:
+        quantization = {**quantization, "float_logits": True}
     artifacts, float_serve, float_model = build_artifacts(run, options, quantization)
     report = {
         "workdir": workdir,
