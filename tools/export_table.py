@@ -1,8 +1,9 @@
 """Prints the "Int8 export" table of docs/RESULTS.md for one dataset.
 
     .venv/bin/python tools/export_table.py mtop   # after tools/export_results.sh mtop ...
+    .venv/bin/python tools/export_table.py mtop float_logits   # tools/float_logits_results.sh
 
-Reads workdirs/<dataset>_benchmark.json (export/benchmark.py --output_json)
+Reads workdirs/<dataset>_benchmark[_<run>].json (export/benchmark.py --output_json)
 for size and latency, and the `<file>.metrics_test.json` that
 `pqrnn.bin.evaluate --tflite` writes beside each file for the test metrics;
 the file's model card says which model and quantization it holds. Prints
@@ -11,6 +12,7 @@ one row per benchmarked file, in benchmark order, then the MAC figures.
 
 import json
 import pathlib
+import re
 import sys
 
 from pqrnn.export import model_card
@@ -24,7 +26,10 @@ def _describe(path: str) -> tuple[str, str]:
     parts = pathlib.Path(path).parts
     workdir = parts[-3] if len(parts) >= 3 else path
     if workdir.startswith("distill_"):
-        model = "pQRNN distilled" + (", 2x steps" if workdir.endswith("_2x") else "")
+        steps = re.search(r"_(\d+)x(_|$)", workdir)
+        bigrams = re.search(r"_cng(\d)", workdir)
+        model = "pQRNN distilled" + (f", {steps.group(1)}x steps" if steps else "")
+        model += f", char {bigrams.group(1)}-grams" if bigrams else ""
     else:
         model = {"pqrnn": "pQRNN", "bilstm": "BiLSTM", "transformer": "transformer"}.get(
             workdir.split("_", 1)[-1], workdir
@@ -32,11 +37,15 @@ def _describe(path: str) -> tuple[str, str]:
     precision = card.get("precision", "?")
     method = (card.get("quantization") or {}).get("method", "")
     file = precision if precision == "float32" else f"{precision}, {method.upper()}"
+    if precision == "int8" and method == "ptq":
+        float_logits = (card.get("quantization") or {}).get("float_logits", False)
+        file += ", float logits" if float_logits else ", int8 logits"
     return model, file
 
 
-def main(dataset: str) -> None:
-    bench = json.loads((ROOT / f"{dataset}_benchmark.json").read_text())
+def main(dataset: str, run: str = "") -> None:
+    name = f"{dataset}_benchmark{'_' + run if run else ''}.json"
+    bench = json.loads((ROOT / name).read_text())
     print(
         f"{bench['num_runs']} interleaved runs, {bench['num_threads']} thread(s), "
         f"inputs: {bench['inputs']} ({bench['num_inputs']} utterances, "
@@ -77,4 +86,4 @@ def main(dataset: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "multiatis")
+    main(*(sys.argv[1:3] or ["multiatis"]))
