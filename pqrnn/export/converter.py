@@ -213,7 +213,8 @@ def _convert_with_float_logits(converter) -> bytes:
     file; this is the path of tf.lite.experimental.QuantizationDebugger
     (calibrate, then quantize with `denylisted_nodes`), which cannot be used
     as such here because it builds interpreters without pqrnn's custom ops.
-    tests/test_export.py pins the result (op types, versions, accuracy).
+    tests/test_export_hybrid_heads.py pins the result (op types, version,
+    runtime version, the logits against the kernels' arithmetic).
     """
     from tensorflow.lite.python import convert as tflite_convert
 
