@@ -53,8 +53,8 @@ _GATE_CLIP = flags.DEFINE_float(
 _FLOAT_LOGITS = flags.DEFINE_bool(
     "float_logits",
     exporter.DEFAULT_FLOAT_LOGITS,
-    "int8 (PTQ) files: the classifiers write float32 logits (hybrid ops with int8 weights "
-    "and products) instead of int8 ones; --nofloat_logits for all-int8 (docs/EXPORT.md).",
+    "int8 (PTQ) files: the classifiers compute in float (float16 weights) and write float32 "
+    "logits instead of int8 ones; --nofloat_logits for all-int8 (docs/EXPORT.md).",
 )
 _FORCE = flags.DEFINE_bool("force", False, "Write the files even if a check fails.")
 _SAVED_MODEL = flags.DEFINE_bool("saved_model", True, "Also write the float SavedModel.")

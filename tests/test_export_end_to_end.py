@@ -86,15 +86,16 @@ def test_export_writes_checked_artifacts_with_cards(exported):
     # The card says which calibration utterances were drawn.
     assert int8_card["quantization"]["calibration_seed"] == 3
     assert int8_card["quantization"]["num_calibration"] > 0
-    # Float logits (the PTQ default): the intent and slot classifiers are
-    # hybrid (int8 weights, float32 logits); the other FULLY_CONNECTED ops
-    # (bottleneck, attention score) are int8.
+    # Float logits (the PTQ default): the intent and slot classifiers compute
+    # in float (float16 weights); the other FULLY_CONNECTED ops (bottleneck,
+    # attention score) are int8.
     assert int8_card["quantization"]["float_logits"] is True
     records = checks.op_records(open(os.path.join(out, "model_int8.tflite"), "rb").read())
     kinds = sorted(
         r.input_types[:2] + r.output_types for r in records if r.name == "FULLY_CONNECTED"
     )
-    assert kinds == [("FLOAT32", "INT8", "FLOAT32")] * 2 + [("INT8", "INT8", "INT8")] * 2
+    assert kinds == [("FLOAT32", "FLOAT32", "FLOAT32")] * 2 + [("INT8", "INT8", "INT8")] * 2
+    assert sum(r.input_types == ("FLOAT16",) for r in records if r.name == "DEQUANTIZE") == 2
 
 
 def test_int8_model_ops_are_int8_builtins_around_the_custom_ops(exported):

@@ -24,7 +24,7 @@ import tensorflow as tf
 import tf_keras as keras
 
 from pqrnn import ops, tflite
-from pqrnn.export import hybrid_heads
+from pqrnn.export import float_heads
 from pqrnn.training import experiment
 
 PRECISIONS = ("float32", "int8")
@@ -176,9 +176,9 @@ def convert(
         every other tensor, from calibration on `representative`.
       representative: the converter's representative_dataset (int8 only).
       float_logits: int8 only: the FULLY_CONNECTED ops that write the
-        model's outputs (the classifiers) keep int8 weights and int8
-        products but write float32 logits instead of int8 ones (hybrid ops,
-        `pqrnn.export.hybrid_heads`).
+        model's outputs (the classifiers) compute in float32 with float16
+        weights and write float32 logits instead of requantized int8 ones
+        (`pqrnn.export.float_heads`).
 
     Returns:
       The flatbuffer. pqrnn's custom ops stay float; the converter puts
@@ -207,23 +207,23 @@ def convert(
 
 
 def _convert_with_float_logits(converter) -> bytes:
-    """Full-integer conversion with the output FULLY_CONNECTED ops hybrid.
+    """Int8 conversion with the output FULLY_CONNECTED ops in float (float16 weights).
 
     TF has no public switch for leaving chosen ops out of a full-integer
     file; this is the path of tf.lite.experimental.QuantizationDebugger
     (calibrate, then quantize with `denylisted_nodes`), which cannot be used
     as such here because it builds interpreters without pqrnn's custom ops.
-    tests/test_export_hybrid_heads.py pins the result (op types, version,
-    runtime version, the logits against the kernels' arithmetic).
+    tests/test_export_float_heads.py pins the result (op types, the logits
+    against float16 weights, with and without XNNPACK).
     """
     from tensorflow.lite.python import convert as tflite_convert
 
     converter._experimental_calibrate_only = True  # noqa: SLF001
     calibrated = converter.convert()
-    heads = hybrid_heads.output_fully_connected(calibrated)
+    heads = float_heads.output_fully_connected(calibrated)
     quantized = tflite_convert.mlir_quantize(
         calibrated,
         disable_per_channel=converter._experimental_disable_per_channel,  # noqa: SLF001
         denylisted_nodes=heads or None,
     )
-    return hybrid_heads.int8_hybrid_weights(quantized, heads) if heads else quantized
+    return float_heads.float16_weights(quantized, heads) if heads else quantized

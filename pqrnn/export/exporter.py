@@ -50,9 +50,10 @@ DEFAULT_NUM_CALIBRATION = 2000
 DEFAULT_GATE_CLIP = 0.0
 
 
-# On: int8 logits cost the MTOP pQRNN 0.13-0.19 of its 0.4-0.6 exact-match
-# points against float on test, and the hybrid classifiers made the file
-# faster with XNNPACK (docs/EXPORT.md, "Float logits").
+# On: int8 logits cost the MTOP pQRNN up to 0.19 of its 0.4-0.6 exact-match
+# points against float on test; float classifiers (float16 weights) cost
+# one byte more per classifier weight (34 KB on MTOP) and ~10% latency
+# (docs/EXPORT.md, "Float logits").
 DEFAULT_FLOAT_LOGITS = True
 
 
@@ -84,9 +85,9 @@ class ExportOptions:
         [-gate_clip, gate_clip] (0: off; pooling "op" only). The float
         file and QAT files do not.
       float_logits: PTQ int8 files write float32 logits: the classifiers
-        (the FULLY_CONNECTED ops producing the outputs) are hybrid ops with
-        int8 weights and int8 products (`pqrnn.export.hybrid_heads`). QAT
-        files keep the int8 logits their fake-quant trained for.
+        (the FULLY_CONNECTED ops producing the outputs) compute in float
+        with float16 weights (`pqrnn.export.float_heads`). QAT files keep
+        the int8 logits their fake-quant trained for.
       num_calibration: training utterances for int8 calibration.
       calibration_seed: which ones (a seeded shuffle).
       check_examples: dev utterances to check on (0: the whole split).

@@ -74,7 +74,12 @@ def add_model_card(tflite_model: bytes, card: dict[str, Any]) -> bytes:
     card = {**card, "format": MODEL_CARD_FORMAT, "version": MODEL_CARD_VERSION}
     data = json.dumps(card, ensure_ascii=False, sort_keys=True).encode("utf-8")
     model = schema.ModelT.InitFromPackedBuf(tflite_model, 0)
-    metadata = [m for m in (model.metadata or []) if _name(m.name) != MODEL_CARD_METADATA_NAME]
+    metadata = []
+    for m in model.metadata or []:
+        if _name(m.name) == MODEL_CARD_METADATA_NAME:
+            model.buffers[m.buffer].data = None  # the old card; its buffer stays, empty
+        else:
+            metadata.append(m)
     buffer = schema.BufferT()
     buffer.data = list(data)
     model.buffers.append(buffer)
