@@ -2,7 +2,7 @@
 
     .venv/bin/python tools/distill_table.py multiatis   # after tools/distill_results.sh multiatis
     .venv/bin/python tools/distill_table.py mtop
-    (rows of STEPS=2, 3 and 4 tools/distill_results.sh, with CNG=2 too, of pQRNN alone
+    (rows of STEPS=2, 3, 4 and 8 tools/distill_results.sh, with CNG=2 too, of pQRNN alone
     trained as long, and of CNG=2 and 3 runs appear when they exist)
     .venv/bin/python tools/distill_table.py ablate_en   # after tools/ablate_distill_en.sh
 
@@ -91,14 +91,14 @@ def dataset_tables(dataset: str) -> None:
         ),
         # STEPS=k tools/distill_results.sh: the same student trained k times
         # as long, and pQRNN alone trained as long (workdirs/<dataset>_pqrnn_<k>x).
-        *(row for k in (2, 3, 4) for row in _variant_rows(dataset, f"_{k}x", f"{k}x steps")),
+        *(row for k in (2, 3, 4, 8) for row in _variant_rows(dataset, f"_{k}x", f"{k}x steps")),
         # CNG=n tools/run_results.sh / distill_results.sh: character n-grams
         # of size n in the projection (workdirs/<name>_cng<n>).
         *(row for n in (2, 3) for row in _variant_rows(dataset, f"_cng{n}", f"char {n}-grams")),
         # Both: STEPS=k CNG=2 (workdirs/<name>_<k>x_cng2).
         *(
             row
-            for k in (2, 3, 4)
+            for k in (2, 3, 4, 8)
             for row in _variant_rows(dataset, f"_{k}x_cng2", f"char 2-grams, {k}x steps")
         ),
     ):
