@@ -30,6 +30,7 @@ import dataclasses
 from collections.abc import Sequence
 
 from pqrnn import metrics
+from pqrnn.export import flatbuffer
 
 FLOAT_SAME_MIN = 0.995  # float32 .tflite: share of identical predictions
 INT8_EXACT_MATCH_TOLERANCE = 0.5  # int8 .tflite: exact-match points
@@ -96,18 +97,15 @@ class OpRecord:
 
 
 def _builtin_names() -> frozenset[str]:
-    from ai_edge_litert import schema_py_generated as schema
-
-    return frozenset(k for k in vars(schema.BuiltinOperator) if not k.startswith("_"))
+    return frozenset(k for k in vars(flatbuffer.schema().BuiltinOperator) if not k.startswith("_"))
 
 
 def op_records(tflite_model: bytes) -> list[OpRecord]:
     """Every operator of every subgraph, in execution order."""
-    from ai_edge_litert import schema_py_generated as schema
-
+    schema = flatbuffer.schema()
     builtin = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
     types = {v: k for k, v in vars(schema.TensorType).items() if not k.startswith("_")}
-    model = schema.ModelT.InitFromPackedBuf(tflite_model, 0)
+    model = flatbuffer.read(tflite_model)
     records = []
     for s, subgraph in enumerate(model.subgraphs or []):
 
@@ -116,7 +114,7 @@ def op_records(tflite_model: bytes) -> list[OpRecord]:
 
         for i, op in enumerate(subgraph.operators or []):
             code = model.operatorCodes[op.opcodeIndex]
-            number = max(code.builtinCode, code.deprecatedBuiltinCode)
+            number = flatbuffer.builtin_code(code)
             name = (
                 code.customCode.decode("utf-8")
                 if number == schema.BuiltinOperator.CUSTOM
@@ -232,10 +230,11 @@ def float_ops(records: Sequence[OpRecord]) -> list[str]:
         ):
             return False
         weights = producers.get((r.subgraph, r.inputs[1]))
-        return weights is not None and float16_dequantize(weights)
-
-    def float16_dequantize(r: OpRecord) -> bool:
-        return r.name == "DEQUANTIZE" and r.input_types == ("FLOAT16",)
+        return (
+            weights is not None
+            and weights.name == "DEQUANTIZE"
+            and weights.input_types == ("FLOAT16",)
+        )
 
     found = []
     for r in records:

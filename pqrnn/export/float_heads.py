@@ -19,8 +19,8 @@ at int8's size) and dropped: with XNNPACK the file ran twice as slow in a
 process of its own (MTOP pQRNN p50 ~100 µs against ~50 µs all-int8, while
 float32-weight classifiers measured ~56 µs; docs/EXPORT.md).
 
-This module edits the flatbuffer with the schema's object API (as
-`model_card` does) and knows nothing of TensorFlow:
+This module edits the flatbuffer with the schema's object API
+(`pqrnn.export.flatbuffer`) and knows nothing of TensorFlow:
 
     names = output_fully_connected(calibrated)     # which ops
     content = float16_weights(quantized, names)    # after quantization
@@ -32,38 +32,26 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from pqrnn.export import flatbuffer
+
 # DEQUANTIZE of a float16 tensor (TFLite's op versioning: version 3).
 DEQUANTIZE_FLOAT16_VERSION = 3
 
 
-def _schema():
-    from ai_edge_litert import schema_py_generated as schema
-
-    return schema
-
-
-def _builtin_code(code) -> int:
-    return max(code.builtinCode, code.deprecatedBuiltinCode)
-
-
-def _name(value) -> str:
-    return value.decode("utf-8") if isinstance(value, bytes) else str(value or "")
-
-
 def output_fully_connected(tflite_model: bytes) -> list[str]:
     """Names of the main subgraph's outputs that a FULLY_CONNECTED op writes."""
-    schema = _schema()
-    model = schema.ModelT.InitFromPackedBuf(tflite_model, 0)
+    schema = flatbuffer.schema()
+    model = flatbuffer.read(tflite_model)
     graph = model.subgraphs[0]
     outputs = set(int(i) for i in graph.outputs)
     names = []
     for op in graph.operators:
         code = model.operatorCodes[op.opcodeIndex]
-        if _builtin_code(code) != schema.BuiltinOperator.FULLY_CONNECTED:
+        if flatbuffer.builtin_code(code) != schema.BuiltinOperator.FULLY_CONNECTED:
             continue
         for index in op.outputs:
             if int(index) in outputs:
-                names.append(_name(graph.tensors[index].name))
+                names.append(flatbuffer.text(graph.tensors[index].name))
     return names
 
 
@@ -85,19 +73,20 @@ def float16_weights(tflite_model: bytes, output_names: Iterable[str]) -> bytes:
       ValueError: a name is not the output of a FULLY_CONNECTED op with
         constant float32 weights.
     """
-    import flatbuffers
-
-    schema = _schema()
+    schema = flatbuffer.schema()
     wanted = set(output_names)
-    model = schema.ModelT.InitFromPackedBuf(tflite_model, 0)
+    model = flatbuffer.read(tflite_model)
     graph = model.subgraphs[0]
     dequantize_code = None
     operators = []
     done = set()
     for op in graph.operators:
         code = model.operatorCodes[op.opcodeIndex]
-        name = _name(graph.tensors[op.outputs[0]].name) if len(op.outputs) else ""
-        if _builtin_code(code) != schema.BuiltinOperator.FULLY_CONNECTED or name not in wanted:
+        name = flatbuffer.text(graph.tensors[op.outputs[0]].name) if len(op.outputs) else ""
+        if (
+            flatbuffer.builtin_code(code) != schema.BuiltinOperator.FULLY_CONNECTED
+            or name not in wanted
+        ):
             operators.append(op)
             continue
         weights = graph.tensors[op.inputs[1]]
@@ -112,7 +101,7 @@ def float16_weights(tflite_model: bytes, output_names: Iterable[str]) -> bytes:
         constant.shape = list(weights.shape)
         constant.type = schema.TensorType.FLOAT16
         constant.buffer = len(model.buffers) - 1
-        constant.name = _name(weights.name).encode("utf-8") + b"/float16"
+        constant.name = flatbuffer.text(weights.name).encode("utf-8") + b"/float16"
         graph.tensors.append(constant)
         buffer.data = None  # the float32 weights are now computed by the DEQUANTIZE
         if dequantize_code is None:
@@ -132,6 +121,4 @@ def float16_weights(tflite_model: bytes, output_names: Iterable[str]) -> bytes:
     if missing:
         raise ValueError(f"no float FULLY_CONNECTED op writes {sorted(missing)}")
     graph.operators = operators
-    builder = flatbuffers.Builder(len(tflite_model) + 1024)
-    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
-    return bytes(builder.Output())
+    return flatbuffer.write(model, len(tflite_model))

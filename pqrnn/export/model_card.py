@@ -37,6 +37,8 @@ import os
 import pathlib
 from typing import Any
 
+from pqrnn.export import flatbuffer
+
 MODEL_CARD_METADATA_NAME = "pqrnn_model_card"
 MODEL_CARD_FORMAT = "pqrnn.model_card"
 MODEL_CARD_VERSION = 1
@@ -68,15 +70,13 @@ def add_model_card(tflite_model: bytes, card: dict[str, Any]) -> bytes:
     Returns:
       The new flatbuffer, with the "TFL3" file identifier.
     """
-    import flatbuffers
-    from ai_edge_litert import schema_py_generated as schema
-
+    schema = flatbuffer.schema()
     card = {**card, "format": MODEL_CARD_FORMAT, "version": MODEL_CARD_VERSION}
     data = json.dumps(card, ensure_ascii=False, sort_keys=True).encode("utf-8")
-    model = schema.ModelT.InitFromPackedBuf(tflite_model, 0)
+    model = flatbuffer.read(tflite_model)
     metadata = []
     for m in model.metadata or []:
-        if _name(m.name) == MODEL_CARD_METADATA_NAME:
+        if flatbuffer.text(m.name) == MODEL_CARD_METADATA_NAME:
             model.buffers[m.buffer].data = None  # the old card; its buffer stays, empty
         else:
             metadata.append(m)
@@ -87,13 +87,7 @@ def add_model_card(tflite_model: bytes, card: dict[str, Any]) -> bytes:
     entry.name = MODEL_CARD_METADATA_NAME
     entry.buffer = len(model.buffers) - 1
     model.metadata = [*metadata, entry]
-    builder = flatbuffers.Builder(len(tflite_model) + len(data) + 1024)
-    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
-    return bytes(builder.Output())
-
-
-def _name(value) -> str:
-    return value.decode("utf-8") if isinstance(value, bytes) else str(value or "")
+    return flatbuffer.write(model, len(tflite_model) + len(data))
 
 
 def read_model_card(model: str | os.PathLike | bytes) -> dict[str, Any]:
@@ -106,8 +100,7 @@ def read_model_card(model: str | os.PathLike | bytes) -> dict[str, Any]:
       ModelCardError: not a TFLite model, no pqrnn card, or an unreadable
         or newer-format card (the message says which).
     """
-    from ai_edge_litert import schema_py_generated as schema
-
+    schema = flatbuffer.schema()
     content, source = _model_bytes(model)
     if len(content) < 8 or content[4:8] != b"TFL3":
         raise ModelCardError(f"{source}: not a TFLite model (no 'TFL3' identifier)")
@@ -115,7 +108,7 @@ def read_model_card(model: str | os.PathLike | bytes) -> dict[str, Any]:
         root = schema.Model.GetRootAs(content, 0)
         for i in range(root.MetadataLength()):
             entry = root.Metadata(i)
-            if _name(entry.Name()) != MODEL_CARD_METADATA_NAME:
+            if flatbuffer.text(entry.Name()) != MODEL_CARD_METADATA_NAME:
                 continue
             data = root.Buffers(entry.Buffer()).DataAsNumpy()
             card = json.loads(bytes(data).decode("utf-8"))
