@@ -18,7 +18,7 @@ W=workdirs/$dataset
 L=workdirs/logs/float_logits_$dataset
 mkdir -p workdirs/logs
 if [ "$dataset" = multiatis ]; then default_student=workdirs/distill_multiatis_2x_cng2
-else default_student=workdirs/distill_mtop_4x_cng2; fi
+else default_student=workdirs/distill_mtop_8x_cng2; fi
 S=${STUDENT:-$default_student}
 P=${W}_pqrnn
 graphs=($P/export/model_int8.tflite $P/export_int8logits/model_int8.tflite
