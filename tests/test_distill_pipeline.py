@@ -41,6 +41,22 @@ def test_teacher_then_distill_then_resume(tmp_path):
         tiny_teacher_config(), teacher_dir, max_steps=3, augment_amount=0.25, skip_eval=True
     )
     assert os.path.getmtime(written["augmented"]) == mtime
+    # A larger transfer set goes beside the default one, and starts with it:
+    # distill.augmented_amount takes a prefix of such a file.
+    bigger = run_teacher(
+        tiny_teacher_config(),
+        teacher_dir,
+        max_steps=3,
+        augment_amount=0.5,
+        skip_eval=True,
+        logits_dir=str(tmp_path / "logits_big"),
+    )
+    assert os.path.dirname(bigger["augmented"]) == str(tmp_path / "logits_big")
+    assert os.path.getmtime(written["augmented"]) == mtime
+    larger = logits_io.read_logits(bigger["augmented"]).records
+    assert len(larger) == 300
+    assert [r.id for r in larger[:150]] == [r.id for r in augmented.records]
+    assert [r.tokens for r in larger[:150]] == [r.tokens for r in augmented.records]
 
     config = distill_config.get_config("smoke")
     config.data.languages = "en"

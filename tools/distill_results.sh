@@ -9,6 +9,12 @@
 # workdirs/distill_<dataset>_<k>x instead of workdirs/distill_<dataset>).
 # CNG=n gives the student the projection's character n-grams of size n
 # (workdir suffix _cng<n>; the teacher is the same).
+# AUG=a trains on a augmented utterances per training utterance instead of
+# 2, at the same number of steps: the teacher writes a larger transfer set
+# to $T/logits_big (amount AUG_FILE, default a; its records start with
+# the default file's, and the student takes the first round(a * N)), and
+# the epochs shrink by 3 / (1 + a), which must come out whole (workdir
+# suffix _aug<a>).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
@@ -30,11 +36,27 @@ student_extra=""
 if [ -n "${CNG:-}" ]; then
   S=${S}_cng$CNG; student_extra="--config.projection.char_ngram_size=$CNG"
 fi
+teacher_extra=""
+if [ -n "${AUG:-}" ]; then
+  total=$((student_epochs * 3))
+  if [ $((total % (1 + AUG))) != 0 ]; then
+    echo "AUG=$AUG: $total epochs of 1x data do not divide into epochs of $((1 + AUG))x data" >&2
+    exit 2
+  fi
+  student_epochs=$((total / (1 + AUG)))
+  S=${S}_aug$AUG
+  student_extra="$student_extra --config.distill.augmented_logits=$T/logits_big/augmented.tfrecord"
+  student_extra="$student_extra --config.distill.augmented_amount=$AUG"
+  teacher_extra="--augment_amount=${AUG_FILE:-$AUG} --logits_dir=$T/logits_big"
+fi
 name=$(basename $S)
 if [ "$step" = teacher ] || [ "$step" = all ]; then
   $PY -m pqrnn.bin.teacher --config=pqrnn/configs/teacher.py:$dataset \
     --config.train.epochs=$teacher_epochs --config.train.batch_size=128 \
     --config.train.learning_rate=3e-3 --workdir=$T > $L/teacher_$dataset.log 2>&1
+  if [ -n "$teacher_extra" ]; then   # the trained teacher only labels
+    $PY -m pqrnn.bin.teacher --workdir=$T --skip_eval $teacher_extra > $L/teacher_${dataset}_aug${AUG_FILE:-$AUG}.log 2>&1
+  fi
 fi
 if [ "$step" = student ] || [ "$step" = all ]; then
   $PY -m pqrnn.bin.distill --config=pqrnn/configs/distill.py:$dataset \

@@ -45,6 +45,13 @@ _AUGMENT_AMOUNT = flags.DEFINE_float(
     "0 writes no augmented file).",
 )
 _SKIP_EVAL = flags.DEFINE_bool("skip_eval", False, "Do not score the teacher.")
+_LOGITS_DIR = flags.DEFINE_string(
+    "logits_dir",
+    None,
+    "Folder for the logits files (default <workdir>/logits). A trained teacher only "
+    "labels: e.g. --augment_amount=8 --logits_dir=<workdir>/logits_aug8 writes a larger "
+    "transfer set beside the default one.",
+)
 
 
 def main(argv):
@@ -57,7 +64,14 @@ def main(argv):
         if not os.path.exists(saved):
             raise app.UsageError(f"--config is required (no {saved} to resume from)")
         config = ml_collections.ConfigDict(io_utils.read_json(saved))
-    run_teacher(config, workdir, _MAX_STEPS.value, _AUGMENT_AMOUNT.value, _SKIP_EVAL.value)
+    run_teacher(
+        config,
+        workdir,
+        _MAX_STEPS.value,
+        _AUGMENT_AMOUNT.value,
+        _SKIP_EVAL.value,
+        _LOGITS_DIR.value,
+    )
 
 
 if __name__ == "__main__":

@@ -90,8 +90,14 @@ def run_teacher(
     max_steps: int = 0,
     augment_amount: float | None = None,
     skip_eval: bool = False,
+    logits_dir: str | None = None,
 ) -> dict[str, str]:
-    """Steps 1-4 of the module docstring; returns the logits files written."""
+    """Steps 1-4 of the module docstring; returns the logits files written.
+
+    logits_dir: where the logits files go (default <workdir>/logits), so one
+    trained teacher can write transfer sets of several augmentation amounts
+    side by side.
+    """
     os.makedirs(workdir, exist_ok=True)
     io_utils.atomic_write_json(
         os.path.join(workdir, "teacher_config.json"), json.loads(config.to_json())
@@ -119,7 +125,7 @@ def run_teacher(
 
     t = config.teacher
     base = {"teacher": teacher.description, "dataset": config.data.dataset}
-    logits_dir = os.path.join(workdir, "logits")
+    logits_dir = logits_dir or os.path.join(workdir, "logits")
     written = {"train": os.path.join(logits_dir, "train.tfrecord")}
     _write_once(
         written["train"],
