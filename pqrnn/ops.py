@@ -57,6 +57,7 @@ def sequence_string_projection(
     lowercase: bool = False,
     seed: int = 0,
     char_ngram_size: int = 0,
+    char_ngram_sqrt: bool = False,
     name: str | None = None,
 ) -> tuple[tf.Tensor, tf.Tensor]:
     """Projects a batch of UTF-8 strings to ternary token features.
@@ -83,6 +84,9 @@ def sequence_string_projection(
       char_ngram_size: 0 (off) or 1..8; each real token's row then adds the
         mean features of its character n-grams of this size (the token
         bounded by '<' and '>'), so related word forms share features.
+      char_ngram_sqrt: divide the n-grams' feature sum by sqrt(G) instead of
+        taking the mean (G n-grams), so the n-gram part keeps the word part's
+        scale on long tokens; needs char_ngram_size > 0.
       name: op name.
 
     Returns:
@@ -111,6 +115,7 @@ def sequence_string_projection(
         lowercase=lowercase,
         seed=seed,
         char_ngram_size=char_ngram_size,
+        char_ngram_sqrt=char_ngram_sqrt,
         name=name,
     )
 

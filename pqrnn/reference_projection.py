@@ -143,6 +143,7 @@ def sequence_string_projection(
     doc_size_levels: int = 0,
     lowercase: bool = False,
     char_ngram_size: int = 0,
+    char_ngram_sqrt: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """NumPy twin of `pqrnn.ops.sequence_string_projection` (no distortion)."""
     encoded = [t.encode("utf-8") if isinstance(t, str) else bytes(t) for t in texts]
@@ -165,7 +166,9 @@ def sequence_string_projection(
                     continue
                 grams = features(char_ngrams(toks[i], char_ngram_size), feature_size)
                 total = grams.sum(axis=0, dtype=np.float32)  # small integers: exact
-                out[b, i] += total / np.float32(len(grams))
+                count = np.float32(len(grams))
+                # np.sqrt of a float32 is the correctly rounded float32, as sqrtf.
+                out[b, i] += total / (np.sqrt(count) if char_ngram_sqrt else count)
         if word_novelty_bits:
             seen: dict[bytes, int] = {}
             for i, tok in enumerate(toks):

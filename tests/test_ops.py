@@ -52,6 +52,9 @@ def test_shapes_padding_and_lengths():
         dict(feature_size=2048, char_ngram_size=3, lowercase=True, add_bos_tag=True),
         dict(feature_size=30, char_ngram_size=1, add_eos_tag=True, word_novelty_bits=1),
         dict(feature_size=8, char_ngram_size=8, max_seq_len=2, doc_size_levels=2),
+        dict(feature_size=64, char_ngram_size=2, char_ngram_sqrt=True),
+        dict(feature_size=2048, char_ngram_size=3, char_ngram_sqrt=True, add_bos_tag=True),
+        dict(feature_size=30, char_ngram_size=1, char_ngram_sqrt=True, word_novelty_bits=1),
     ],
 )
 def test_matches_independent_numpy_reference(options):
@@ -106,6 +109,7 @@ def test_empty_batch_gives_defined_shapes():
         (dict(feature_size=8, doc_size_levels=17), "doc_size_levels"),
         (dict(feature_size=8, char_ngram_size=9), "char_ngram_size"),
         (dict(feature_size=8, char_ngram_size=-1), "char_ngram_size"),
+        (dict(feature_size=8, char_ngram_sqrt=True), "char_ngram_sqrt needs char_ngram_size"),
         (dict(feature_size=8, distortion_probability=1.5), "distortion_probability"),
     ],
 )
@@ -201,5 +205,8 @@ def test_layer_rejects_char_ngram_size_out_of_range_when_built():
         SequenceStringProjection(feature_size=8, char_ngram_size=9)
     # A config saved before the attribute existed builds with it off.
     config = SequenceStringProjection(feature_size=8).get_config()
-    del config["char_ngram_size"]
-    assert SequenceStringProjection.from_config(config).char_ngram_size == 0
+    del config["char_ngram_size"], config["char_ngram_sqrt"]
+    restored = SequenceStringProjection.from_config(config)
+    assert restored.char_ngram_size == 0 and not restored.char_ngram_sqrt
+    with pytest.raises(ValueError, match="char_ngram_sqrt needs char_ngram_size > 0"):
+        SequenceStringProjection(feature_size=8, char_ngram_sqrt=True)

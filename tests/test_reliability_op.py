@@ -47,6 +47,7 @@ BAD_ATTRIBUTES = [
     (dict(feature_size=8, doc_size_levels=17), "doc_size_levels"),
     (dict(feature_size=8, char_ngram_size=9), "char_ngram_size"),
     (dict(feature_size=8, char_ngram_size=-1), "char_ngram_size"),
+    (dict(feature_size=8, char_ngram_sqrt=True), "char_ngram_sqrt"),
     (dict(feature_size=2, word_novelty_bits=1, doc_size_levels=1), "feature_size"),
     (dict(feature_size=8, distortion_probability=1.5), "distortion_probability"),
     (dict(feature_size=8, distortion_probability=float("nan")), "distortion_probability"),
@@ -224,7 +225,7 @@ def test_tflite_options_without_char_ngram_size_read_as_off():
     # Files converted before the attribute existed have no such key.
     texts = [b"flights to denver", b"\xe0\xa4\xa8\xe0\xa4\xae x"]
     old = dict(tflite_models.PROJECTION_DEFAULTS, feature_size=16)
-    del old["char_ngram_size"]
+    del old["char_ngram_size"], old["char_ngram_sqrt"]
     without = _run_tflite(texts, options=bytes(flexbuffers.Dumps(old)))
     got = without.get_tensor(without.get_output_details()[0]["index"])
     want, _ = ops.sequence_string_projection(texts, feature_size=16)
@@ -236,6 +237,20 @@ def test_tflite_options_without_char_ngram_size_read_as_off():
     got = with_ngrams.get_tensor(with_ngrams.get_output_details()[0]["index"])
     want, _ = ops.sequence_string_projection(texts, feature_size=16, char_ngram_size=3)
     np.testing.assert_array_equal(got, want.numpy())
+    # Files without char_ngram_sqrt (written before it existed) take the mean;
+    # with it, the TFLite kernel scales by 1 / sqrt(G) exactly as the TF op.
+    sqrt = _run_tflite(
+        texts,
+        options=tflite_models.projection_options(
+            feature_size=16, char_ngram_size=3, char_ngram_sqrt=True
+        ),
+    )
+    got_sqrt = sqrt.get_tensor(sqrt.get_output_details()[0]["index"])
+    want_sqrt, _ = ops.sequence_string_projection(
+        texts, feature_size=16, char_ngram_size=3, char_ngram_sqrt=True
+    )
+    np.testing.assert_array_equal(got_sqrt, want_sqrt.numpy())
+    assert not np.array_equal(got_sqrt, got)
 
 
 @pytest.mark.parametrize("texts", [[], ["", "  \t"]], ids=["zero_strings", "no_tokens"])

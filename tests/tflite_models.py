@@ -26,6 +26,7 @@ PROJECTION_DEFAULTS = dict(
     lowercase=False,
     seed=0,
     char_ngram_size=0,
+    char_ngram_sqrt=False,
 )
 
 

@@ -47,6 +47,7 @@ absl::Status ReadOptions(Context* c, ProjectionOptions* options) {
       c->GetAttr("distortion_probability", &options->distortion_probability));
   TF_RETURN_IF_ERROR(c->GetAttr("lowercase", &options->lowercase));
   TF_RETURN_IF_ERROR(c->GetAttr("char_ngram_size", &char_ngram_size));
+  TF_RETURN_IF_ERROR(c->GetAttr("char_ngram_sqrt", &options->char_ngram_sqrt));
   // int64 attrs are range-checked here so the narrowing below is exact.
   for (const auto& [name, value] :
        {std::pair<const char*, int64_t>{"feature_size", feature_size},
@@ -86,6 +87,7 @@ REGISTER_OP("PQRNN>SequenceStringProjection")
     .Attr("lowercase: bool = false")
     .Attr("seed: int = 0")
     .Attr("char_ngram_size: int = 0")
+    .Attr("char_ngram_sqrt: bool = false")
     .SetShapeFn([](InferenceContext* c) -> absl::Status {
       ProjectionOptions options;
       TF_RETURN_IF_ERROR(ReadOptions(c, &options));

@@ -235,6 +235,7 @@ std::string ParseProjectionOptions(const char* buffer, size_t length,
   reader.Bool("lowercase", &options->lowercase);
   // Absent in files written before the attribute existed: 0 (off).
   reader.Int("char_ngram_size", &options->char_ngram_size);
+  reader.Bool("char_ngram_sqrt", &options->char_ngram_sqrt);  // Likewise: false.
   // `seed` only drives distortion, which TFLite never runs; it is accepted
   // (the converter always writes it) and ignored.
   if (!reader.error().empty()) return reader.error();

@@ -4,6 +4,9 @@
     .venv/bin/python tools/distill_table.py mtop
     (rows of STEPS=2, 3, 4 and 8 tools/distill_results.sh, with CNG=2 too, of pQRNN alone
     trained as long, and of CNG=2 and 3 runs appear when they exist)
+    (and AUG=a runs, workdirs/distill_<dataset>_<k>x_cng2_aug<a>)
+    .venv/bin/python tools/distill_table.py multiatis gap distill_multiatis_2x_cng2
+    (teacher minus that student, per language: intent accuracy, slot F1, exact match)
     .venv/bin/python tools/distill_table.py ablate_en   # after tools/ablate_distill_en.sh
 
 Reads metrics_test.json / teacher_metrics_test.json (pqrnn.bin.evaluate,
@@ -101,6 +104,18 @@ def dataset_tables(dataset: str) -> None:
             for k in (2, 3, 4, 8)
             for row in _variant_rows(dataset, f"_{k}x_cng2", f"char 2-grams, {k}x steps")
         ),
+        # AUG=a STEPS=k CNG=2: a augmented utterances per training utterance.
+        *(
+            row
+            for workdir in sorted(ROOT.glob(f"distill_{dataset}_*x_cng2_aug*"))
+            for row in _variant_rows(
+                dataset,
+                workdir.name.removeprefix(f"distill_{dataset}"),
+                "char 2-grams, {}x steps, {} augmented per utterance".format(
+                    *workdir.name.removeprefix(f"distill_{dataset}_").split("x_cng2_aug")
+                ),
+            )
+        ),
     ):
         metrics = _read(path)
         if metrics is not None:
@@ -139,6 +154,27 @@ def dataset_tables(dataset: str) -> None:
             )
 
 
+def gap_table(dataset: str, student: str) -> None:
+    """Teacher minus student per language (the student's int8 file when it
+    has one): which languages and which half of the task the gap is in."""
+    teacher = _teacher_metrics(ROOT / f"teacher_{dataset}")
+    workdir = ROOT / student
+    metrics = _read(workdir / "export/model_int8.metrics_test.json") or _read(
+        workdir / "metrics_test.json"
+    )
+    if teacher is None or metrics is None:
+        sys.exit(f"no test metrics for the teacher of {dataset} or for {workdir}")
+    keys = ("intent_accuracy", "slot_f1", "exact_match")
+    print(f"\nTeacher − {student} (points, test):\n")
+    print("| language | intent acc. | slot F1 | exact match |")
+    print("|---|---|---|---|")
+    for lang in [*metrics["per_language"], "macro"]:
+        t = teacher["macro"] if lang == "macro" else teacher["per_language"][lang]
+        m = metrics["macro"] if lang == "macro" else metrics["per_language"][lang]
+        cells = [f"{100 * t[k]:.1f} − {100 * m[k]:.1f} = {100 * (t[k] - m[k]):+.1f}" for k in keys]
+        print(f"| {'avg' if lang == 'macro' else lang} | " + " | ".join(cells) + " |")
+
+
 def ablation_table() -> None:
     teacher = _teacher_metrics(ROOT / "teacher_multiatis")
     alone = _read(ROOT / "ablate_en_pqrnn_no_dropout_no_zoneout/metrics_test.json")
@@ -167,5 +203,7 @@ if __name__ == "__main__":
     which = sys.argv[1] if len(sys.argv) > 1 else "multiatis"
     if which == "ablate_en":
         ablation_table()
+    elif len(sys.argv) > 3 and sys.argv[2] == "gap":
+        gap_table(which, sys.argv[3])
     else:
         dataset_tables(which)

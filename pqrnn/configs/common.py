@@ -62,6 +62,7 @@ def base_config(model: str = "pqrnn") -> ml_collections.ConfigDict:
             distortion_probability=0.0,
             lowercase=True,
             char_ngram_size=0,
+            char_ngram_sqrt=False,
         )
     )
     if model not in MODELS:

@@ -38,6 +38,9 @@ class SequenceStringProjection(keras.layers.Layer):
         mean features of its character n-grams of this size (the token
         bounded by '<' and '>'), so word forms that share pieces share
         features (docs/PROJECTION.md).
+      char_ngram_sqrt: bool, divide the n-grams' sum by sqrt(G) instead of G
+        (their count), so their part of the row keeps the word part's scale
+        on long tokens; needs char_ngram_size > 0.
 
     Call arguments:
       inputs: [B] tf.string tensor.
@@ -65,6 +68,7 @@ class SequenceStringProjection(keras.layers.Layer):
         lowercase: bool = False,
         seed: int = 0,
         char_ngram_size: int = 0,
+        char_ngram_sqrt: bool = False,
         **kwargs,
     ):
         super().__init__(trainable=False, **kwargs)
@@ -78,6 +82,7 @@ class SequenceStringProjection(keras.layers.Layer):
         self.lowercase = lowercase
         self.seed = seed
         self.char_ngram_size = char_ngram_size
+        self.char_ngram_sqrt = bool(char_ngram_sqrt)
         self._validate()
 
     def _validate(self) -> None:
@@ -94,6 +99,8 @@ class SequenceStringProjection(keras.layers.Layer):
             problems.append(f"doc_size_levels={self.doc_size_levels} must be in [0, 16]")
         if not 0 <= self.char_ngram_size <= 8:
             problems.append(f"char_ngram_size={self.char_ngram_size} must be in [0, 8]")
+        if self.char_ngram_sqrt and self.char_ngram_size == 0:
+            problems.append("char_ngram_sqrt needs char_ngram_size > 0")
         if not 0.0 <= self.distortion_probability <= 1.0:
             problems.append(
                 f"distortion_probability={self.distortion_probability} must be in [0, 1]"
@@ -114,6 +121,7 @@ class SequenceStringProjection(keras.layers.Layer):
             lowercase=self.lowercase,
             seed=self.seed,
             char_ngram_size=self.char_ngram_size,
+            char_ngram_sqrt=self.char_ngram_sqrt,
         )
 
     def call(self, inputs, training=None):

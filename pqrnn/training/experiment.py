@@ -96,6 +96,7 @@ def _report_counts(report: ReadReport) -> str:
 # had it, so old workdirs still evaluate, export and resume.
 ADDED_FIELDS: dict[tuple[str, str], object] = {
     ("projection", "char_ngram_size"): 0,
+    ("projection", "char_ngram_sqrt"): False,
 }
 
 
@@ -124,6 +125,7 @@ def projection_kwargs(config: ml_collections.ConfigDict, training: bool = False)
         lowercase=p.lowercase,
         seed=config.train.seed,
         char_ngram_size=p.char_ngram_size,
+        char_ngram_sqrt=p.char_ngram_sqrt,
     )
 
 

@@ -36,6 +36,8 @@ def header(
     distortion: float | None = None,
     novelty_bits: int = 0,
     doc_size_levels: int = 0,
+    char_ngram_size: int = 0,
+    char_ngram_sqrt: bool = False,
     cut: int = 0,
     raw_feature_size: bool = False,
     empty_batch: bool = False,
@@ -56,7 +58,10 @@ def header(
     if empty_batch:
         b3 |= 0xC0
     b6 = round((distortion or 0.0) * 200)
-    return bytes([b0, b1, b2, b3, novelty_bits, doc_size_levels, b6, cut])
+    assert 0 <= novelty_bits < 10 and 0 <= char_ngram_size < 10 and 0 <= doc_size_levels < 20
+    b4 = novelty_bits + 10 * char_ngram_size
+    b5 = doc_size_levels + 20 * char_ngram_sqrt
+    return bytes([b0, b1, b2, b3, b4, b5, b6, cut])
 
 
 # Option headers every hostile string is tried under.
@@ -73,6 +78,7 @@ HOSTILE_HEADERS = {
     ),
     "batch3": header(feature_size=32, batch_size=3, cut=85, lowercase=True),
     "distort": header(feature_size=32, distortion=0.5, cut=7, eos=True),
+    "ngrams_sqrt": header(feature_size=66, char_ngram_size=3, char_ngram_sqrt=True, bos=True),
 }
 
 # Option edge cases (valid and invalid), on a short text.
@@ -87,6 +93,8 @@ OPTION_SEEDS = {
     "max_seq_len_negative": header(max_seq_len=-1),
     "novelty_8": header(novelty_bits=8),
     "doc_size_17": header(doc_size_levels=17),
+    "ngrams_8": header(char_ngram_size=8, cut=5),
+    "ngram_sqrt_without_ngrams": header(char_ngram_sqrt=True),
     "distortion_above_1": header(distortion=1.25),
     "distortion_1": header(distortion=1.0, cut=3),
     "empty_batch": header(empty_batch=True),

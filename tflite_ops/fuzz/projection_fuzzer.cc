@@ -12,15 +12,17 @@
 //             bit 5 distortion, bits 6-7 == 3: an empty batch.
 //   byte 4    word_novelty_bits = b4 % 10 (8, 9 invalid);
 //             char_ngram_size = (b4 / 10) % 10 (9 invalid).
-//   byte 5    doc_size_levels = b5 % 20 (17..19 invalid).
+//   byte 5    doc_size_levels = b5 % 20 (17..19 invalid);
+//             char_ngram_sqrt = (b5 / 20) & 1 (invalid without n-grams).
 //   byte 6    distortion_probability = b6 / 200 (> 1 invalid), if bit 5.
 //   byte 7    where the text is cut into the batch's strings; RNG seed.
 //
 // Invalid options must be rejected with a message and never projected. Valid
 // ones are projected, and every invariant of the contract (docs/PROJECTION.md)
 // is checked: lengths and T, padding rows exactly 0, ternary features outside
-// the novelty (F-1) and doc-size (F-2) slots (word + n-gram mean, in
-// [-2, 2], on the rows that get character n-grams) and finite values in
+// the novelty (F-1) and doc-size (F-2) slots (word + S / G in [-2, 2], or
+// word + S / sqrt(G) in [-1 - sqrt(G), 1 + sqrt(G)], on the rows that get
+// character n-grams) and finite values in
 // [-1, 1] there, tokens equal to an obviously-right reference tokenizer (decode all,
 // split on White_Space, lowercase, re-encode), each row equal to the hash of
 // its token, batch == one-by-one, and two runs bit-identical. Every string
@@ -86,6 +88,7 @@ Header ParseHeader(const uint8_t* data, size_t size) {
   o.word_novelty_bits = h[4] % 10;
   o.char_ngram_size = (h[4] / 10) % 10;
   o.doc_size_levels = h[5] % 20;
+  o.char_ngram_sqrt = (h[5] / 20) & 1;
   o.distortion_probability = out.distort ? h[6] / 200.0f : 0.0f;
   out.cut = h[7];
   return out;
@@ -208,7 +211,8 @@ void CheckOutput(const ProjectionOptions& o, const std::vector<std::string_view>
                            (r + 1 == e.tokens.size() && o.add_eos_tag) ||
                            e.tokens[r] == "<null>";
       const bool has_grams = o.char_ngram_size > 0 && !special;
-      if (has_grams) {  // word + S / G, S summed over the public n-gram list.
+      float bound = 2.0f;  // |word + S / D| <= 1 + G / D.
+      if (has_grams) {  // word + S / D, S summed over the public n-gram list.
         const std::vector<std::string> grams = pqrnn::CharNgrams(e.tokens[r], o.char_ngram_size);
         FUZZ_CHECK(!grams.empty() &&
                    grams.size() <= static_cast<size_t>(pqrnn::kMaxCharNgramsPerToken));
@@ -220,7 +224,9 @@ void CheckOutput(const ProjectionOptions& o, const std::vector<std::string_view>
           for (size_t k = 0; k < f; ++k) gram_sum[k] += gram_features[k];
         }
         const float count = static_cast<float>(grams.size());
-        for (size_t k = 0; k < f; ++k) expected[k] += gram_sum[k] / count;
+        const float divisor = o.char_ngram_sqrt ? std::sqrt(count) : count;
+        for (size_t k = 0; k < f; ++k) expected[k] += gram_sum[k] / divisor;
+        bound = 1.0f + count / divisor;
       }
       for (size_t k = 0; k < f; ++k) {
         const float v = row[k];
@@ -230,7 +236,7 @@ void CheckOutput(const ProjectionOptions& o, const std::vector<std::string_view>
         if (novelty || doc_size) {
           FUZZ_CHECK(v >= -1.0f && v <= 1.0f);
         } else if (has_grams) {
-          FUZZ_CHECK(v >= -2.0f && v <= 2.0f);
+          FUZZ_CHECK(v >= -bound && v <= bound);
           FUZZ_CHECK(v == expected[k]);
         } else {
           FUZZ_CHECK(v == -1.0f || v == 0.0f || v == 1.0f);
@@ -257,6 +263,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                         o.word_novelty_bits <= pqrnn::kMaxWordNoveltyBits &&
                         o.doc_size_levels <= pqrnn::kMaxDocSizeLevels &&
                         o.char_ngram_size <= pqrnn::kMaxCharNgramSize &&
+                        !(o.char_ngram_sqrt && o.char_ngram_size == 0) &&
                         o.distortion_probability <= 1.0f &&
                         o.feature_size >= 2 * ((o.word_novelty_bits > 0) +
                                                (o.doc_size_levels > 0));

@@ -198,6 +198,10 @@ std::string ValidateOptions(const ProjectionOptions& o) {
            std::to_string(kMaxCharNgramSize) + "] (0 = off), got " +
            std::to_string(o.char_ngram_size);
   }
+  if (o.char_ngram_sqrt && o.char_ngram_size == 0) {
+    return "char_ngram_sqrt needs char_ngram_size > 0 (it scales the character "
+           "n-grams' sum), got char_ngram_size=0";
+  }
   // Each extra feature overwrites one hash feature; at least half of the
   // features must stay hash features, so the token is still identifiable.
   const int extras = (o.word_novelty_bits > 0) + (o.doc_size_levels > 0);
@@ -435,27 +439,30 @@ struct NgramSums {
   }
 
   // Writes a token's row (call after Flush()): row[k] = word feature k (from
-  // the token's code words) + (S_k + G - G) / G, the mean of the contract:
-  // one IEEE division per feature (S_k + G - G and G are exact integers),
-  // then one addition, on every path, hence the same bits.
-  void WriteRow(const uint64_t* words, int num_grams, int feature_size,
+  // the token's code words) + (S_k + G - G) / D, D = G (the mean of the
+  // contract) or sqrtf(G): one IEEE division per feature (S_k + G - G is an
+  // exact integer, D the same float everywhere), then one addition, on every
+  // path, hence the same bits.
+  void WriteRow(const uint64_t* words, int num_grams, float divisor, int feature_size,
                 float* row) const {
     const int whole = feature_size / 32;
-    const float count = static_cast<float>(num_grams);
 #if defined(PQRNN_MEANS_SSE2) || defined(PQRNN_MEANS_NEON)
     // 32 features per code word: the word's 2-bit codes and the sums' four
     // byte planes are interleaved into feature order, widened to 32-bit and
     // converted (exactly), four features at a time; the row is written once.
     for (int w = 0; w < whole; ++w) {
-      WriteWordRow(WordPlanes(words[w]), planes.data() + 4 * w, num_grams, row + 32 * w);
+      WriteWordRow(WordPlanes(words[w]), planes.data() + 4 * w, num_grams, divisor, row + 32 * w);
     }
-    const auto mean = [count](uint64_t v) { return (static_cast<float>(v) - count) / count; };
+    const float count = static_cast<float>(num_grams);
+    const auto mean = [count, divisor](uint64_t v) {
+      return (static_cast<float>(v) - count) / divisor;
+    };
 #else
-    // mean[v] = (v - G) / G, so the scalar path divides once per value, not
+    // mean[v] = (v - G) / D, so the scalar path divides once per value, not
     // once per feature.
     float table[2 * kMaxCharNgramsPerToken + 1];
     for (int v = 0; v <= 2 * num_grams; ++v) {
-      table[v] = static_cast<float>(v - num_grams) / count;
+      table[v] = static_cast<float>(v - num_grams) / divisor;
     }
     const auto mean = [&table](uint64_t v) { return table[v]; };
     FeaturesFromCodeWords(words, whole * 32, row);
@@ -512,7 +519,8 @@ struct NgramSums {
     out[3] = _mm_cvtepi32_ps(_mm_unpackhi_epi16(hi, zero));
   }
 
-  static void WriteWordRow(const Planes& word, const uint64_t* p, int num_grams, float* dst) {
+  static void WriteWordRow(const Planes& word, const uint64_t* p, int num_grams, float divisor,
+                           float* dst) {
     __m128i sums[2], codes[2];
     // x86 is little-endian: byte i of a plane in memory is its bits 8i..8i+7.
     Interleave(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)),
@@ -523,13 +531,14 @@ struct NgramSums {
                _mm_set_epi64x(static_cast<long long>(word.p[3]), static_cast<long long>(word.p[2])),
                codes);
     const __m128 count = _mm_set1_ps(static_cast<float>(num_grams));
+    const __m128 d = _mm_set1_ps(divisor);
     const __m128 one = _mm_set1_ps(1.0f);
     for (int h = 0; h < 2; ++h) {
       __m128 s[4], c[4];
       Floats(sums[h], s);
       Floats(codes[h], c);
       for (int q = 0; q < 4; ++q) {
-        const __m128 m = _mm_div_ps(_mm_sub_ps(s[q], count), count);
+        const __m128 m = _mm_div_ps(_mm_sub_ps(s[q], count), d);
         const __m128 feature = _mm_sub_ps(c[q], one);  // -1, 0, 1
         _mm_storeu_ps(dst + 16 * h + 4 * q, _mm_add_ps(feature, m));
       }
@@ -548,11 +557,13 @@ struct NgramSums {
     }
   }
 
-  static void WriteWordRow(const Planes& word, const uint64_t* p, int num_grams, float* dst) {
+  static void WriteWordRow(const Planes& word, const uint64_t* p, int num_grams, float divisor,
+                           float* dst) {
     uint8x8_t sums[4], codes[4];
     Interleave(p, sums);
     Interleave(word.p, codes);
     const float32x4_t count = vdupq_n_f32(static_cast<float>(num_grams));
+    const float32x4_t d = vdupq_n_f32(divisor);
     const float32x4_t one = vdupq_n_f32(1.0f);
     for (int g = 0; g < 4; ++g) {  // features 8 g .. 8 g + 7
       const uint16x8_t s = vmovl_u8(sums[g]);
@@ -560,7 +571,7 @@ struct NgramSums {
       for (int e = 0; e < 2; ++e) {
         const uint16x4_t s4 = e == 0 ? vget_low_u16(s) : vget_high_u16(s);
         const uint16x4_t c4 = e == 0 ? vget_low_u16(c) : vget_high_u16(c);
-        const float32x4_t m = vdivq_f32(vsubq_f32(vcvtq_f32_u32(vmovl_u16(s4)), count), count);
+        const float32x4_t m = vdivq_f32(vsubq_f32(vcvtq_f32_u32(vmovl_u16(s4)), count), d);
         const float32x4_t feature = vsubq_f32(vcvtq_f32_u32(vmovl_u16(c4)), one);
         vst1q_f32(dst + 8 * g + 4 * e, vaddq_f32(feature, m));
       }
@@ -863,7 +874,9 @@ void SequenceStringProjector::Project(const TokenizedText& text,
       for (; g + 2 <= num_grams; g += 2) sums.Add2(grams.gram(g), grams.gram(g + 1));
       if (g < num_grams) sums.Add(grams.gram(g));
       sums.Flush();
-      sums.WriteRow(words, static_cast<int>(num_grams), f, row);
+      const float count = static_cast<float>(num_grams);
+      sums.WriteRow(words, static_cast<int>(num_grams),
+                    options_.char_ngram_sqrt ? std::sqrt(count) : count, f, row);
     } else {
       FeaturesFromCodeWords(words, f, row);
     }

@@ -38,6 +38,10 @@ struct ProjectionOptions {
   // 0 = off, else 1..8: each real token's row adds the mean of the features
   // of its character n-grams (see Project).
   int char_ngram_size = 0;
+  // With char_ngram_size > 0: divide the n-grams' sum by sqrt(G) instead of
+  // G, so the n-gram part of a row has the word part's scale whatever the
+  // token's length (the mean shrinks it by 1/sqrt(G)).
+  bool char_ngram_sqrt = false;
 };
 
 // Returns "" when `options` are valid, else a message a user can act on
@@ -150,6 +154,7 @@ class SequenceStringProjector {
   // where S sums the ternary features of the token's G = CharNgrams(...)
   // n-grams (an exact integer in float) and both operations are one IEEE
   // float32 division and one addition, so every platform gives the same bits.
+  // With char_ngram_sqrt the divisor is sqrtf(G), itself correctly rounded.
   void Project(const TokenizedText& text, float* out) const;
 
   TokenizedBatch TokenizeBatch(const std::vector<std::string_view>& texts,

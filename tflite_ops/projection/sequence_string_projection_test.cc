@@ -367,6 +367,8 @@ TEST(ValidateOptionsMessagesNameAttributeValueAndRange) {
        {"char_ngram_size", "9", "[0, 8]"}},
       {with([](ProjectionOptions& o) { o.char_ngram_size = -1; }),
        {"char_ngram_size", "-1", "[0, 8]"}},
+      {with([](ProjectionOptions& o) { o.char_ngram_sqrt = true; }),
+       {"char_ngram_sqrt", "char_ngram_size > 0"}},
       {with([](ProjectionOptions& o) { o.distortion_probability = 1.5f; }),
        {"distortion_probability", "1.5", "[0, 1]"}},
       {with([](ProjectionOptions& o) { o.distortion_probability = -0.1f; }),
@@ -670,6 +672,13 @@ TEST(CharNgramCheckValueFromContract) {
   for (int k = 0; k < 16; ++k) {
     CHECK_EQ_CTX(out[k], word[k] + sum[k] / 5.0f, "feature " + std::to_string(k));
   }
+  // char_ngram_sqrt: word + S / sqrt(5), sqrtf correctly rounded.
+  o.char_ngram_sqrt = true;
+  const SequenceStringProjector scaled(o);
+  scaled.Project(scaled.Tokenize("hello"), out.data());
+  for (int k = 0; k < 16; ++k) {
+    CHECK_EQ_CTX(out[k], word[k] + sum[k] / std::sqrt(5.0f), "sqrt, feature " + std::to_string(k));
+  }
   // The same sum from the public pieces.
   std::vector<float> acc(16, 0.0f);
   for (const std::string& gram : CharNgrams("hello", 3)) {
@@ -688,25 +697,30 @@ TEST(CharNgramRowsEqualThePublicPiecesAtEveryWidth) {
   const std::string text = "a hello gr\xC3\xBC\xC3\x9F" "e \xE6\x97\xA5\xE6\x9C\xAC " + long_token;
   for (const int f : {1, 2, 3, 4, 5, 7, 8, 9, 31, 32, 33, 63, 64, 65, 100, 127, 128, 129, 2048}) {
     for (const int n : {1, 2, 3, 8}) {
-      ProjectionOptions o = Options(f);
-      o.char_ngram_size = n;
-      const SequenceStringProjector p(o);
-      const TokenizedText t = p.Tokenize(text);
-      std::vector<float> out(t.tokens.size() * f);
-      p.Project(t, out.data());
-      for (size_t r = 0; r < t.tokens.size(); ++r) {
-        const std::vector<std::string> grams = CharNgrams(t.tokens[r], n);
-        std::vector<int> sum(f, 0);
-        for (const std::string& gram : grams) {
-          const std::vector<float> features = Features(gram, f);
-          for (int k = 0; k < f; ++k) sum[k] += static_cast<int>(features[k]);
-        }
-        const std::vector<float> word = Features(t.tokens[r], f);
-        const float count = static_cast<float>(grams.size());
-        for (int k = 0; k < f; ++k) {
-          CHECK_EQ_CTX(out[r * f + k], word[k] + static_cast<float>(sum[k]) / count,
-                       "F " + std::to_string(f) + " n " + std::to_string(n) + " row " +
-                           std::to_string(r) + " feature " + std::to_string(k));
+      for (const bool sqrt_norm : {false, true}) {
+        ProjectionOptions o = Options(f);
+        o.char_ngram_size = n;
+        o.char_ngram_sqrt = sqrt_norm;
+        const SequenceStringProjector p(o);
+        const TokenizedText t = p.Tokenize(text);
+        std::vector<float> out(t.tokens.size() * f);
+        p.Project(t, out.data());
+        for (size_t r = 0; r < t.tokens.size(); ++r) {
+          const std::vector<std::string> grams = CharNgrams(t.tokens[r], n);
+          std::vector<int> sum(f, 0);
+          for (const std::string& gram : grams) {
+            const std::vector<float> features = Features(gram, f);
+            for (int k = 0; k < f; ++k) sum[k] += static_cast<int>(features[k]);
+          }
+          const std::vector<float> word = Features(t.tokens[r], f);
+          const float count = static_cast<float>(grams.size());
+          const float divisor = sqrt_norm ? std::sqrt(count) : count;
+          for (int k = 0; k < f; ++k) {
+            CHECK_EQ_CTX(out[r * f + k], word[k] + static_cast<float>(sum[k]) / divisor,
+                         "F " + std::to_string(f) + " n " + std::to_string(n) + " sqrt " +
+                             std::to_string(sqrt_norm) + " row " + std::to_string(r) +
+                             " feature " + std::to_string(k));
+          }
         }
       }
     }
