@@ -8,7 +8,9 @@
 # STEPS=k trains the student k times as long (k x the epochs; workdir
 # workdirs/distill_<dataset>_<k>x instead of workdirs/distill_<dataset>).
 # CNG=n gives the student the projection's character n-grams of size n
-# (workdir suffix _cng<n>; the teacher is the same).
+# (workdir suffix _cng<n>; the teacher is the same). SQRT=1 with CNG
+# scales the n-grams' sum by 1/sqrt(G) instead of taking their mean
+# (--config.projection.char_ngram_sqrt; workdir suffix _sqrt after _cng<n>).
 # AUG=a trains on a augmented utterances per training utterance instead of
 # 2, at the same number of steps: the teacher writes a larger transfer set
 # to $T/logits_big (amount AUG_FILE, default a; its records start with
@@ -35,6 +37,9 @@ S=workdirs/distill_$dataset
 student_extra=""
 if [ -n "${CNG:-}" ]; then
   S=${S}_cng$CNG; student_extra="--config.projection.char_ngram_size=$CNG"
+  if [ -n "${SQRT:-}" ]; then
+    S=${S}_sqrt; student_extra="$student_extra --config.projection.char_ngram_sqrt=true"
+  fi
 fi
 teacher_extra=""
 if [ -n "${AUG:-}" ]; then
