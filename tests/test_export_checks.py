@@ -108,3 +108,6 @@ def test_compare_predictions_criteria():
     result = checks.compare_predictions(right, two_wrong, examples, "int8")
     assert not result["passed"]
     assert result["exact_match_delta_points"] == pytest.approx(-1.0)
+    # An int8 file that scores higher than its Keras model is not refused.
+    better = checks.compare_predictions(two_wrong, right, examples, "int8")
+    assert better["passed"] and better["exact_match_delta_points"] == pytest.approx(1.0)

@@ -138,7 +138,7 @@ def test_saved_model_matches_float_tflite(exported):
 
 
 def test_export_refuses_a_model_that_fails_its_checks(pqrnn_workdir, monkeypatch):
-    monkeypatch.setattr(checks, "INT8_EXACT_MATCH_TOLERANCE", -1.0)  # nothing can pass
+    monkeypatch.setattr(checks, "INT8_EXACT_MATCH_TOLERANCE", -101.0)  # nothing can pass
     out = os.path.join(pqrnn_workdir, "export_refused")
     options = exporter.ExportOptions(
         output_dir=out, quantization="ptq", check_examples=50, saved_model=False
@@ -173,7 +173,7 @@ def test_a_refused_qat_file_points_to_ptq(pqrnn_workdir, tmp_path, monkeypatch):
     workdir = str(tmp_path / "run")
     shutil.copytree(pqrnn_workdir, workdir)  # QAT writes into its workdir
     quantize_run.quantize(workdir, method="qat", qat_epochs=0.1, check_examples=CHECK_EXAMPLES)
-    monkeypatch.setattr(checks, "INT8_EXACT_MATCH_TOLERANCE", -1.0)  # nothing can pass
+    monkeypatch.setattr(checks, "INT8_EXACT_MATCH_TOLERANCE", -101.0)  # nothing can pass
     options = exporter.ExportOptions(
         output_dir=str(tmp_path / "out"), check_examples=CHECK_EXAMPLES, saved_model=False
     )

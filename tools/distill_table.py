@@ -69,6 +69,18 @@ def _variant_rows(dataset: str, suffix: str, label: str) -> list[tuple[str, path
     ]
 
 
+def _label(suffix: str) -> str:
+    """'2x_cng2_sqrt_aug7' -> 'char 2-grams / √G, 2x steps, 7 augmented per utterance'."""
+    parts = suffix.split("_")
+    steps = next(p for p in parts if p.endswith("x"))
+    ngrams = next(p for p in parts if p.startswith("cng")).removeprefix("cng")
+    label = f"char {ngrams}-grams" + (" / √G" if "sqrt" in parts else "") + f", {steps} steps"
+    for p in parts:
+        if p.startswith("aug"):
+            label += f", {p.removeprefix('aug')} augmented per utterance"
+    return label
+
+
 def dataset_tables(dataset: str) -> None:
     teacher_dir = ROOT / f"teacher_{dataset}"
     student_dir = ROOT / f"distill_{dataset}"
@@ -104,16 +116,15 @@ def dataset_tables(dataset: str) -> None:
             for k in (2, 3, 4, 8)
             for row in _variant_rows(dataset, f"_{k}x_cng2", f"char 2-grams, {k}x steps")
         ),
-        # AUG=a STEPS=k CNG=2: a augmented utterances per training utterance.
+        # Further STEPS=k CNG=2 runs: SQRT=1 (n-grams' sum / sqrt(G)) and
+        # AUG=a (a augmented utterances per training utterance).
         *(
             row
-            for workdir in sorted(ROOT.glob(f"distill_{dataset}_*x_cng2_aug*"))
+            for workdir in sorted(ROOT.glob(f"distill_{dataset}_*x_cng2_*"))
             for row in _variant_rows(
                 dataset,
                 workdir.name.removeprefix(f"distill_{dataset}"),
-                "char 2-grams, {}x steps, {} augmented per utterance".format(
-                    *workdir.name.removeprefix(f"distill_{dataset}_").split("x_cng2_aug")
-                ),
+                _label(workdir.name.removeprefix(f"distill_{dataset}_")),
             )
         ),
     ):

@@ -5,7 +5,9 @@
 # Workdirs go to workdirs/<dataset>_<model>; logs to workdirs/logs/. A second
 # run resumes unfinished trainings and re-evaluates. CNG=n turns on the
 # projection's character n-grams of size n (pqrnn only; workdir and logs get
-# the suffix _cng<n>).
+# the suffix _cng<n>), SQRT=1 with it scales their sum by 1/sqrt(G) (suffix
+# _sqrt), and STEPS=k trains k times the epochs (suffix _<k>x, before the
+# others).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
@@ -22,8 +24,15 @@ for dataset in $datasets; do
   esac
   for model in $models; do
     suffix=""; extra=""
+    if [ -n "${STEPS:-}" ] && [ "$STEPS" != 1 ]; then
+      epochs=$(echo "$overrides" | sed 's/.*epochs=\([0-9]*\).*/\1/')
+      suffix=_${STEPS}x; extra="--config.train.epochs=$((epochs * STEPS))"
+    fi
     if [ -n "${CNG:-}" ] && [ "$model" = pqrnn ]; then
-      suffix=_cng$CNG; extra="--config.projection.char_ngram_size=$CNG"
+      suffix=${suffix}_cng$CNG; extra="$extra --config.projection.char_ngram_size=$CNG"
+      if [ -n "${SQRT:-}" ]; then
+        suffix=${suffix}_sqrt; extra="$extra --config.projection.char_ngram_sqrt=true"
+      fi
     fi
     workdir=workdirs/${dataset}_${model}$suffix
     log=workdirs/logs/${dataset}_${model}$suffix

@@ -19,8 +19,10 @@ file that fails one, unless --force):
    and is allowed. docs/EXPORT.md lists the ops and why.
 2. The predictions (`compare_predictions`): the file runs on the dev split
    and is compared with the Keras model it came from. float32: identical
-   (intent and every tag) on >= 99.5% of utterances; int8: exact match
-   within 0.5 points of the Keras model's.
+   (intent and every tag) on >= 99.5% of utterances; int8: loses at most
+   0.5 points of exact match against the Keras model (scoring higher is
+   not a defect: rounding moves near-ties both ways, and which way wins on
+   one split is chance; `identical` reports how many predictions moved).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from pqrnn import metrics
 from pqrnn.export import flatbuffer
 
 FLOAT_SAME_MIN = 0.995  # float32 .tflite: share of identical predictions
-INT8_EXACT_MATCH_TOLERANCE = 0.5  # int8 .tflite: exact-match points
+INT8_EXACT_MATCH_TOLERANCE = 0.5  # int8 .tflite: exact-match points it may lose
 
 PROJECTION_OP = "PQRNN>SequenceStringProjection"
 POOLING_OP = "PQRNN>QRNNPooling"
@@ -295,8 +297,10 @@ def compare_predictions(
         passed = identical >= FLOAT_SAME_MIN - 1e-12
         criterion = f"identical predictions on >= {100 * FLOAT_SAME_MIN:.1f}% of utterances"
     else:
-        passed = abs(delta) <= INT8_EXACT_MATCH_TOLERANCE + 1e-9  # float rounding
-        criterion = f"exact match within {INT8_EXACT_MATCH_TOLERANCE} points of the Keras model"
+        passed = delta >= -INT8_EXACT_MATCH_TOLERANCE - 1e-9  # float rounding
+        criterion = (
+            f"exact match at most {INT8_EXACT_MATCH_TOLERANCE} points below the Keras model's"
+        )
     return {
         "passed": bool(passed),
         "criterion": criterion,
