@@ -127,7 +127,11 @@ def test_saved_configs_from_before_an_added_field_read_as_off():
 
     saved = {"projection": {"lowercase": True}, "train": {"seed": 0}}
     upgraded = experiment.upgrade_saved_config(saved)
-    assert upgraded["projection"] == {"lowercase": True, "char_ngram_size": 0}
+    assert upgraded["projection"] == {
+        "lowercase": True,
+        "char_ngram_size": 0,
+        "char_ngram_sqrt": False,
+    }
     assert saved == {"projection": {"lowercase": True}, "train": {"seed": 0}}  # not mutated
     # A value that is there is kept.
     kept = experiment.upgrade_saved_config({"projection": {"char_ngram_size": 3}})
