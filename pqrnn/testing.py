@@ -175,17 +175,17 @@ def assert_padding_invariant(
 def tflite_op_names(model_content: bytes) -> set[str]:
     """Names of the ops a `.tflite` model uses: builtin names ("CONV_2D") and
     custom codes ("PQRNN>...", "Flex..."), so a test can pin the exact set."""
-    from ai_edge_litert import schema_py_generated as schema
+    from pqrnn.export import flatbuffer
 
+    schema = flatbuffer.schema()
     builtin_names = {
         value: name for name, value in vars(schema.BuiltinOperator).items() if name.isupper()
     }
-    model = schema.ModelT.InitFromObj(schema.Model.GetRootAs(model_content, 0))
     names = set()
-    for code in model.operatorCodes:
-        builtin = max(code.builtinCode, code.deprecatedBuiltinCode)
+    for code in flatbuffer.read(model_content).operatorCodes:
+        builtin = flatbuffer.builtin_code(code)
         if builtin == schema.BuiltinOperator.CUSTOM:
-            names.add(code.customCode.decode())
+            names.add(flatbuffer.text(code.customCode))
         else:
             names.add(builtin_names[builtin])
     return names

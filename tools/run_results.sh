@@ -18,16 +18,14 @@ models=${*:-pqrnn bilstm transformer}
 mkdir -p workdirs/logs
 for dataset in $datasets; do
   case $dataset in
-    multiatis) overrides="--config.train.batch_size=128 --config.train.epochs=12 --config.train.learning_rate=3e-3" ;;
-    mtop) overrides="--config.train.batch_size=128 --config.train.epochs=6 --config.train.learning_rate=3e-3" ;;
+    multiatis) epochs=12 ;;
+    mtop) epochs=6 ;;
     *) echo "unknown dataset $dataset" >&2; exit 2 ;;
   esac
+  overrides="--config.train.batch_size=128 --config.train.learning_rate=3e-3"
   for model in $models; do
-    suffix=""; extra=""
-    if [ -n "${STEPS:-}" ] && [ "$STEPS" != 1 ]; then
-      epochs=$(echo "$overrides" | sed 's/.*epochs=\([0-9]*\).*/\1/')
-      suffix=_${STEPS}x; extra="--config.train.epochs=$((epochs * STEPS))"
-    fi
+    suffix=""; extra="--config.train.epochs=$((epochs * ${STEPS:-1}))"
+    if [ -n "${STEPS:-}" ] && [ "$STEPS" != 1 ]; then suffix=_${STEPS}x; fi
     if [ -n "${CNG:-}" ] && [ "$model" = pqrnn ]; then
       suffix=${suffix}_cng$CNG; extra="$extra --config.projection.char_ngram_size=$CNG"
       if [ -n "${SQRT:-}" ]; then
