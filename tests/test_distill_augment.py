@@ -47,9 +47,11 @@ def test_substitute_uses_values_of_the_same_slot_type_and_language():
 
 def test_dropout_and_swap():
     dropped = only("dropout", dropout_rate=0.3)
+    assert dropped
     check_valid(dropped)
     assert all(len(a.example.tokens) < len(a.source.tokens) for a in dropped)
     swapped = only("swap")
+    assert swapped
     check_valid(swapped)
     for a in swapped:
         assert sorted(a.example.tokens) == sorted(a.source.tokens)
@@ -92,3 +94,41 @@ def test_config_is_checked():
         AugmentConfig(methods=("paraphrase",))
     with pytest.raises(ValueError, match="amount"):
         AugmentConfig(amount=-1)
+
+
+def kept_slots(a):
+    """The source's slots that survive in the augmented utterance, in order:
+    the tokens of each source slot that were kept, as (type, tokens)."""
+    return [(k, a.example.tokens[s:t]) for k, s, t in bio_spans(a.example.tags)]
+
+
+def test_dropout_keeps_adjacent_slots_of_one_type_apart():
+    # Dropping the token between two "city" slots must not merge them into one.
+    source = Example(
+        "9",
+        "en",
+        ("from", "new", "york", "to", "boston", "city"),
+        ("O", "B-city", "I-city", "O", "B-city", "I-city"),
+        "flight",
+    )
+    out = only("dropout", [source], amount=30.0, dropout_rate=0.4)
+    check_valid(out)
+    merged = [a for a in out if "to" not in a.example.tokens and len(a.example.tokens) >= 4]
+    assert merged, "no draw dropped only the separator; change the seed or amount"
+    for a in out:
+        source_slots = [("city", ("new", "york")), ("city", ("boston", "city"))]
+        kept = [
+            (k, tuple(t for t in tokens if t in a.example.tokens)) for k, tokens in source_slots
+        ]
+        assert kept_slots(a) == [(k, t) for k, t in kept if t], a.example
+
+
+def test_swap_keeps_slots_whole_when_the_source_starts_a_slot_with_i():
+    # conlleval reads a leading "I-" as a slot start; after the swap the slot
+    # must still start with "B-", or it would merge with a neighbour.
+    source = Example("8", "en", ("boston", "denver", "fly"), ("I-city", "B-city", "O"), "flight")
+    out = only("swap", [source], amount=4.0)
+    assert out
+    check_valid(out)
+    for a in out:
+        assert sorted(kept_slots(a)) == [("city", ("boston",)), ("city", ("denver",))]

@@ -60,9 +60,23 @@ def test_bert_teacher_end_to_end(tmp_path):
     assert len(train) == 600 and train.header.teacher.startswith("bert ")
     record = train.records[0]
     assert record.slot_logits.shape == (len(record.tokens), len(train.header.tags))
-    # Restored from its workdir, the teacher gives the same logits.
-    again = run_teacher(config, teacher_dir, augment_amount=0.1, skip_eval=True)
-    assert again == written
+    # Restored from its workdir, the teacher gives the same logits (into a
+    # second folder, so that they are computed again, not found complete).
+    again = run_teacher(
+        config, teacher_dir, augment_amount=0.1, skip_eval=True, logits_dir=str(tmp_path / "again")
+    )
+    for name in ("train", "augmented"):
+        first, second = logits_io.read_logits(written[name]), logits_io.read_logits(again[name])
+        assert first.header.teacher == second.header.teacher  # Same description: no rewrite.
+        assert [r.key for r in first.records] == [r.key for r in second.records]
+        for a, b in zip(first.records, second.records, strict=True):
+            np.testing.assert_allclose(a.intent_logits, b.intent_logits, rtol=1e-5, atol=1e-5)
+            np.testing.assert_allclose(a.slot_logits, b.slot_logits, rtol=1e-5, atol=1e-5)
+    # Another max_subwords against the trained weights is an error, not a silent restore.
+    config.bert.max_subwords = 32
+    with pytest.raises(ValueError, match="fine-tuned with"):
+        run_teacher(config, teacher_dir, augment_amount=0.1, skip_eval=True)
+    config.bert.max_subwords = 48
 
     student = distill_config.get_config("smoke")
     student.data.languages = "en"

@@ -94,6 +94,41 @@ def test_reader_errors_name_the_file_and_record(tmp_path):
         logits_io.read_logits(str(tmp_path / "missing.tfrecord"))
 
 
+def test_corrupt_records_name_the_file_and_record(tmp_path):
+    path = tmp_path / "t.tfrecord"
+    write(str(path), records=3)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) - 20])  # The last record is cut short.
+    with pytest.raises(logits_io.LogitsFormatError, match=r"t.tfrecord: record 2: unreadable"):
+        logits_io.read_logits(str(path))
+    write(str(path), records=3)
+    header = json.loads((tmp_path / "t.tfrecord.json").read_text())
+    header["compression"] = "GZIP"  # The records are not compressed.
+    (tmp_path / "t.tfrecord.json").write_text(json.dumps(header))
+    with pytest.raises(logits_io.LogitsFormatError, match=r"record 0: .*compression is not .*GZIP"):
+        logits_io.read_logits(str(path))
+
+
+def test_rewriting_a_file_removes_its_old_header_first(tmp_path):
+    path = str(tmp_path / "t.tfrecord")
+    write(path, records=2)
+
+    class Crash(Exception):
+        pass
+
+    # A crash while the new records are written leaves no header that could
+    # describe them (or the old records) as complete and current.
+    with pytest.raises(Crash):
+        with logits_io.LogitsWriter(path, ("other",), TAGS, teacher="new"):
+            assert not (tmp_path / "t.tfrecord.json").exists()
+            raise Crash()
+    with pytest.raises(FileNotFoundError, match="unfinished file"):
+        logits_io.read_logits(path)
+    write(path, records=1)
+    assert len(logits_io.read_logits(path)) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.tfrecord", "t.tfrecord.json"]
+
+
 def test_remap_by_label_name(tmp_path):
     path = str(tmp_path / "t.tfrecord")
     write(path)

@@ -68,8 +68,21 @@ def test_teacher_then_distill_then_resume(tmp_path):
     student_dir = str(tmp_path / "student")
     first = distill(config, student_dir, max_steps=2)
     assert first["steps"] == 2 and first["train_examples"] == 750
+    assert first["resumed_from_step"] == 0
     second = distill(config, student_dir, max_steps=4)
-    assert second["steps"] == 4
+    assert second["steps"] == 4 and second["resumed_from_step"] == 2
     trained = predictor.TrainedModel.restore(student_dir)
     assert trained.step == 4 and trained.config.distill.alpha == 0.3
     assert second["validation"]["macro"]["num_examples"] == 150
+    # The teacher rewrites the augmented file (another amount, same path):
+    # the student stops instead of resuming towards other targets.
+    run_teacher(
+        tiny_teacher_config(),
+        teacher_dir,
+        max_steps=3,
+        augment_amount=0.5,
+        skip_eval=True,
+        logits_dir=os.path.dirname(written["augmented"]),
+    )
+    with pytest.raises(ValueError, match=r"teacher logits changed since this student started"):
+        distill(config, student_dir, max_steps=6)

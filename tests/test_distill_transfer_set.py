@@ -1,5 +1,8 @@
 """Joining teacher logits to the training set, and the batches the student sees."""
 
+import dataclasses
+import os
+
 import numpy as np
 import pytest
 
@@ -8,7 +11,7 @@ from pqrnn.configs import distill as distill_config
 from pqrnn.data.example import Example
 from pqrnn.data.pipeline import make_token_dataset
 from pqrnn.data.vocab import LabelVocabs
-from pqrnn.distill import logits_io
+from pqrnn.distill import logits_io, student
 from pqrnn.distill.losses import TEACHER_INTENT, TEACHER_SLOTS
 from pqrnn.distill.transfer_set import load_transfer_set, scale_logits
 
@@ -29,10 +32,13 @@ def teacher_rows(example, offset=0.0):
     return intent, slots
 
 
-def write(path, examples, labels=True):
-    with logits_io.LogitsWriter(path, VOCABS.intents.labels, VOCABS.tags.labels) as writer:
-        for example in examples:
-            writer.write_example(example, *teacher_rows(example), with_labels=labels)
+def write(path, examples, labels=True, offsets=None, teacher="", metadata=None):
+    with logits_io.LogitsWriter(
+        path, VOCABS.intents.labels, VOCABS.tags.labels, teacher=teacher, metadata=metadata
+    ) as writer:
+        for i, example in enumerate(examples):
+            offset = 0.0 if offsets is None else offsets[i]
+            writer.write_example(example, *teacher_rows(example, offset), with_labels=labels)
     return path
 
 
@@ -69,6 +75,95 @@ def test_missing_logits_and_other_tokens_are_errors(tmp_path):
     config.distill.teacher_logits = write(str(tmp_path / "other.tfrecord"), other)
     with pytest.raises(ValueError, match="other tokens"):
         load_transfer_set(config, VOCABS, TRAIN)
+
+
+def test_errors_name_the_files_languages_and_the_first_differing_token(tmp_path):
+    config = config_for(tmp_path)
+    first = write(str(tmp_path / "a.tfrecord"), TRAIN[:2])
+    second = write(str(tmp_path / "b.tfrecord"), TRAIN[1:])
+    config.distill.teacher_logits = f"{first},{second}"
+    with pytest.raises(
+        ValueError, match=r"\('de', '1'\) are in both .*a.tfrecord and .*b.tfrecord"
+    ):
+        load_transfer_set(config, VOCABS, TRAIN)
+    config.distill.teacher_logits = write(str(tmp_path / "part.tfrecord"), TRAIN[1:])
+    with pytest.raises(ValueError, match=r"\[\('en', '1'\)\]"):
+        load_transfer_set(config, VOCABS, TRAIN)
+    # The tokens differ only after the 8th: the message says where.
+    long = Example("3", "en", tuple("abcdefghij"), ("O",) * 10, "play")
+    changed = dataclasses.replace(long, tokens=long.tokens[:9] + ("z",))
+    config.distill.teacher_logits = write(str(tmp_path / "long.tfrecord"), [*TRAIN, changed])
+    with pytest.raises(
+        ValueError,
+        match=r"long.tfrecord were computed on other tokens \(first difference at token 9\)",
+    ):
+        load_transfer_set(config, VOCABS, [*TRAIN, long])
+    augmented = [Example("a1", "en", ("play", "jazz"), ("O", "B-genre"), "play")]
+    config = config_for(tmp_path, augmented_amount=-1.0)
+    once = write(str(tmp_path / "aug1.tfrecord"), augmented)
+    twice = write(str(tmp_path / "aug2.tfrecord"), augmented)
+    config.distill.augmented_logits = f"{once},{twice}"
+    with pytest.raises(ValueError, match=r"augmented example \('en', 'a1'\) is in both"):
+        load_transfer_set(config, VOCABS, TRAIN)
+    config.distill.augmented_logits = write(str(tmp_path / "aug3.tfrecord"), TRAIN[:1])
+    with pytest.raises(ValueError, match=r"aug3.tfrecord repeats a training example"):
+        load_transfer_set(config, VOCABS, TRAIN)
+
+
+def test_inputs_are_fingerprinted_and_a_changed_file_stops_a_resumed_student(tmp_path):
+    config = config_for(tmp_path)
+    path = config.distill.teacher_logits
+    write(path, TRAIN, teacher="t1", metadata={"step": 10})
+    inputs = load_transfer_set(config, VOCABS, TRAIN).inputs
+    assert inputs == [
+        {
+            "path": path,
+            "teacher": "t1",
+            "num_examples": 3,
+            "compression": "",
+            "num_intents": VOCABS.intents.size,
+            "num_tags": VOCABS.tags.size,
+            "metadata": {"step": 10},
+        }
+    ]
+    record = str(tmp_path / "student" / student.INPUTS_FILE)
+    os.makedirs(os.path.dirname(record))
+    student.check_inputs(record, inputs)  # First run: records them.
+    student.check_inputs(record, load_transfer_set(config, VOCABS, TRAIN).inputs)  # Same.
+    write(path, TRAIN, teacher="t1", metadata={"step": 20})  # The teacher trained on.
+    with pytest.raises(ValueError, match=r"train.tfrecord: was .*'step': 10.*now .*'step': 20"):
+        student.check_inputs(record, load_transfer_set(config, VOCABS, TRAIN).inputs)
+
+
+def test_batches_carry_each_examples_own_logits(tmp_path):
+    # Many examples of equal length, shuffled: a row joined to the wrong
+    # example, or shuffled apart from it, shows as another example's offset.
+    examples = [
+        Example(str(i), "en", ("play", f"song{i}", "now"), ("O", "B-genre", "O"), "play")
+        for i in range(40)
+    ]
+    offsets = [10.0 * i for i in range(40)]
+    config = config_for(tmp_path)
+    config.distill.teacher_logits = write(
+        str(tmp_path / "many.tfrecord"), examples, offsets=offsets
+    )
+    config.train.batch_size = 8
+    transfer = load_transfer_set(config, VOCABS, examples)
+    seen = []
+    for epoch in (0, 1):
+        for features, _ in transfer.make_dataset(examples, VOCABS, epoch=epoch):
+            for text, intent, slots in zip(
+                features["text"].numpy(),
+                features[TEACHER_INTENT].numpy(),
+                features[TEACHER_SLOTS].numpy(),
+                strict=True,
+            ):
+                i = int(text.decode().split()[1][len("song") :])
+                seen.append(i)
+                assert intent[0] == offsets[i], (i, intent[0])
+                assert slots[:3, 0].tolist() == [offsets[i] + 1, offsets[i] + 2, offsets[i] + 3]
+    assert sorted(seen) == sorted(list(range(40)) * 2)
+    assert seen[:40] != list(range(40))  # The batches were shuffled.
 
 
 def test_augmented_amount_only_and_teacher_labels(tmp_path):

@@ -19,7 +19,8 @@ Fields beyond the experiment's (pqrnn/configs/common.py):
   model.char_bilstm: pqrnn.distill.char_bilstm.CharBiLSTMConfig.
   teacher.kind: "char_bilstm" or "bert".
   teacher.ensemble_size: char_bilstm members (workdir/member_<i> when > 1).
-  teacher.eval_splits: splits the teacher is scored on (metrics_<split>.json).
+  teacher.eval_splits: splits the teacher is scored on
+    (teacher_metrics_<split>.json).
   teacher.augment.*: pqrnn.distill.augment.AugmentConfig (methods as a comma
     list; amount = augmented utterances per training utterance, 0: none).
   teacher.label_batch_size: inference batch size when writing logits.

@@ -218,8 +218,21 @@ class Augmenter:
         if not any(keep):
             keep[rnd.randrange(n)] = True
         tokens = tuple(t for t, k in zip(example.tokens, keep, strict=True) if k)
-        tags = repair_bio([t for t, k in zip(example.tags, keep, strict=True) if k])
-        return tokens, tags
+        # Tags from each token's slot, so that two slots of one type that
+        # become adjacent stay two ("B-a I-a B-a I-a" minus the third token is
+        # "B-a I-a B-a", not one slot "B-a I-a I-a").
+        span_of = [-1] * n
+        for index, (_, start, end) in enumerate(bio_spans(example.tags)):
+            span_of[start:end] = [index] * (end - start)
+        tags, previous = [], -1
+        for i in range(n):
+            if keep[i]:
+                tag = example.tags[i]
+                if span_of[i] >= 0:
+                    tag = ("I-" if span_of[i] == previous else "B-") + tag[2:]
+                tags.append(tag)
+                previous = span_of[i]
+        return tokens, tuple(tags)
 
     def _swap(self, example: Example, rnd: random.Random):
         spans = {start: end for _, start, end in bio_spans(example.tags)}
@@ -239,8 +252,13 @@ class Augmenter:
         k = rnd.choice(pairs)
         units[k], units[k + 1] = units[k + 1], units[k]
         tokens = tuple(t for s, e in units for t in example.tokens[s:e])
-        tags = tuple(t for s, e in units for t in example.tags[s:e])
-        return tokens, repair_bio(tags)
+        kinds = {start: kind for kind, start, _ in bio_spans(example.tags)}
+        tags = tuple(
+            t
+            for s, e in units
+            for t in (_span_tags(kinds[s], e - s) if s in kinds else example.tags[s:e])
+        )
+        return tokens, tags
 
     def _code_switch(self, example: Example, rnd: random.Random):
         partners = [

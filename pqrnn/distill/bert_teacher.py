@@ -254,6 +254,12 @@ def fine_tune(
         "dropout": b.dropout,
     }
     if os.path.exists(weights):
+        saved = io_utils.read_json(os.path.join(workdir, META_FILE))
+        if saved != meta:
+            raise ValueError(
+                f"{workdir} holds a teacher fine-tuned with {saved}, not {meta}: use another "
+                "workdir for another checkpoint or max_subwords"
+            )
         logging.info("%s exists: the teacher is trained, not training it again", weights)
         return BertTeacher.restore(workdir)
     keras.utils.set_random_seed(config.train.seed)
@@ -298,4 +304,5 @@ def fine_tune(
     partial = os.path.join(workdir, "partial." + WEIGHTS_FILE)
     model.save_weights(partial)
     os.replace(partial, weights)
-    return BertTeacher(model, encoder, vocabs, f"bert {b.checkpoint} fine-tuned in {workdir}")
+    # The description restore() gives too, so that a rerun does not rewrite the logits.
+    return BertTeacher(model, encoder, vocabs, f"bert {meta['checkpoint']} fine-tuned in {workdir}")

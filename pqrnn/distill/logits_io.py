@@ -339,6 +339,12 @@ class LogitsWriter:
     def __enter__(self) -> LogitsWriter:
         directory = os.path.dirname(os.path.abspath(self.path))
         os.makedirs(directory, exist_ok=True)
+        # A file being replaced loses its header first: the records are
+        # renamed into place before the new header is written, and an old
+        # header beside new records (after a crash in between) would claim
+        # a complete file with maybe other columns.
+        if os.path.exists(header_path(self.path)):
+            os.unlink(header_path(self.path))
         fd, self._tmp = tempfile.mkstemp(
             prefix=f".{os.path.basename(self.path)}.", suffix=".tmp", dir=directory
         )
@@ -434,12 +440,33 @@ def _strings(example: tf.train.Example, name: str) -> list[str]:
     return [v.decode("utf-8") for v in example.features.feature[name].bytes_list.value]
 
 
+def _serialized_records(path: str, dataset: tf.data.Dataset, compression: str) -> Iterator[bytes]:
+    """The dataset's records; a truncated or wrongly compressed file is a
+    LogitsFormatError that names the file and the record."""
+    iterator = dataset.as_numpy_iterator()
+    index = 0
+    while True:
+        try:
+            serialized = next(iterator)
+        except StopIteration:
+            return
+        except tf.errors.OpError as e:
+            raise LogitsFormatError(
+                path,
+                index,
+                f"unreadable TFRecord ({e.message.strip()}): the file is truncated or corrupt, "
+                f"or its compression is not the header's {compression or 'none'!r}",
+            ) from e
+        yield serialized
+        index += 1
+
+
 def iter_records(path: str | os.PathLike, header: LogitsHeader) -> Iterator[TeacherRecord]:
     """The records of `path`, validated against `header`."""
     path = os.fspath(path)
     num_intents, num_tags = len(header.intents), len(header.tags)
     dataset = tf.data.TFRecordDataset(path, compression_type=header.compression)
-    for index, serialized in enumerate(dataset.as_numpy_iterator()):
+    for index, serialized in enumerate(_serialized_records(path, dataset, header.compression)):
         try:
             example = tf.train.Example.FromString(serialized)
         except Exception as e:  # protobuf's DecodeError

@@ -7,10 +7,37 @@ import os
 import ml_collections
 from absl import logging
 
+from pqrnn import io_utils
 from pqrnn.data.vocab import LabelVocabs
 from pqrnn.distill.losses import DistillationLoss
 from pqrnn.distill.transfer_set import load_transfer_set
 from pqrnn.training import experiment, predictor, trainer
+
+INPUTS_FILE = "distill_inputs.json"
+
+
+def check_inputs(path: str, inputs: list[dict]) -> None:
+    """Records the logits files' fingerprints at `path` on the first run; on a
+    resumed run, stops if a file changed since (e.g. the teacher retrained and
+    rewrote it, or another augmentation amount went to the same path): the
+    student would go on towards other targets, over a transfer set whose size
+    the checkpoint's epoch and step no longer match."""
+    if not os.path.exists(path):
+        io_utils.atomic_write_json(path, inputs)
+        return
+    saved = io_utils.read_json(path)
+    if saved == inputs:
+        return
+    before = {i["path"]: i for i in saved}
+    now = {i["path"]: i for i in inputs}
+    changed = sorted(p for p in before.keys() | now.keys() if before.get(p) != now.get(p))
+    details = "; ".join(
+        f"{p}: was {before.get(p, 'not read')}, now {now.get(p, 'not read')}" for p in changed
+    )
+    raise ValueError(
+        f"the teacher logits changed since this student started ({path}): {details}. Start a "
+        f"new --workdir, or delete {path} to go on with the new logits deliberately"
+    )
 
 
 def distill(
@@ -31,6 +58,7 @@ def distill(
         os.makedirs(workdir, exist_ok=True)
         predictor.save_vocabs(vocabs_path, vocabs)
     transfer = load_transfer_set(config, vocabs, train_examples)
+    check_inputs(os.path.join(workdir, INPUTS_FILE), transfer.inputs)
     loss = DistillationLoss(
         alpha=d.alpha, temperature=d.temperature, slot_loss_weight=config.train.slot_loss_weight
     )

@@ -99,9 +99,12 @@ def run_teacher(
     side by side.
     """
     os.makedirs(workdir, exist_ok=True)
-    io_utils.atomic_write_json(
-        os.path.join(workdir, "teacher_config.json"), json.loads(config.to_json())
-    )
+    # The saved config is what a resumed run without --config uses: the
+    # first run's, until a run with another config has trained or restored
+    # the teacher without error (a config the trainer rejects is not saved).
+    saved_config = os.path.join(workdir, "teacher_config.json")
+    if not os.path.exists(saved_config):
+        io_utils.atomic_write_json(saved_config, json.loads(config.to_json()))
     train_examples, _ = experiment.load_examples(config, "train")
     vocabs_path = os.path.join(workdir, "vocabs.json")
     vocabs = (
@@ -111,6 +114,7 @@ def run_teacher(
     )
     predictor.save_vocabs(vocabs_path, vocabs)
     teacher = train_teacher(config, workdir, train_examples, vocabs, max_steps)
+    io_utils.atomic_write_json(saved_config, json.loads(config.to_json()))
 
     if not skip_eval:
         for split in filter(None, config.teacher.eval_splits.split(",")):

@@ -12,6 +12,7 @@ trainer batches whose features carry the teacher logits.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Sequence
 
 import ml_collections
@@ -67,15 +68,45 @@ def _scaled(logits: logits_io.TeacherLogits, scale: float, norm: str) -> logits_
     return logits_io.TeacherLogits(logits.header, records, logits.path)
 
 
-def _read(paths: str, vocabs: LabelVocabs, d: ml_collections.ConfigDict) -> list:
+def fingerprint(header: logits_io.LogitsHeader, path: str) -> dict:
+    """What identifies a logits file's contents: its header but the label
+    lists (their counts stand in for them). A student records these of its
+    inputs, so that a resumed run notices a file rewritten in between."""
+    return json.loads(
+        json.dumps(
+            {
+                "path": path,
+                "teacher": header.teacher,
+                "num_examples": header.num_examples,
+                "compression": header.compression,
+                "num_intents": len(header.intents),
+                "num_tags": len(header.tags),
+                "metadata": header.metadata,
+            }
+        )
+    )
+
+
+def _read(
+    paths: str, vocabs: LabelVocabs, d: ml_collections.ConfigDict, inputs: list[dict]
+) -> list[tuple[str, logits_io.TeacherRecord]]:
+    """(path, record) of every record of the comma-separated `paths`; adds
+    each file's fingerprint to `inputs`."""
     records = []
     for path in filter(None, (p.strip() for p in paths.split(","))):
         logits = logits_io.read_logits(path)
+        inputs.append(fingerprint(logits.header, path))
         logits = _scaled(logits, d.teacher_logit_scale, d.teacher_logit_norm)
         remapped = logits.remap(vocabs, d.unknown_teacher_labels)
         logging.info("%s: %d records from %s", path, len(remapped), logits.header.teacher or "?")
-        records += remapped.records
+        records += [(path, record) for record in remapped.records]
     return records
+
+
+def _first_difference(a: Sequence[str], b: Sequence[str]) -> int:
+    return next(
+        (i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b))
+    )
 
 
 def _teacher_labels(record: logits_io.TeacherRecord, vocabs: LabelVocabs) -> Example:
@@ -96,6 +127,7 @@ class TransferSet:
       slot_logits: (language, id) -> float16 [positions, S], one row per
         student position (zero rows at BOS/EOS).
       num_original, num_augmented: how many examples of each kind.
+      inputs: `fingerprint` of every logits file read.
     """
 
     config: ml_collections.ConfigDict
@@ -104,6 +136,7 @@ class TransferSet:
     slot_logits: dict
     num_original: int = 0
     num_augmented: int = 0
+    inputs: list[dict] = dataclasses.field(default_factory=list)
 
     def make_dataset(self, examples: Sequence[Example], vocabs: LabelVocabs, epoch: int):
         """Training batches of `examples` (a subset of self.examples) with
@@ -148,6 +181,7 @@ def load_transfer_set(
     if d.hard_labels not in HARD_LABELS:
         raise ValueError(f"distill.hard_labels={d.hard_labels!r}; expected one of {HARD_LABELS}")
     examples: list[Example] = []
+    inputs: list[dict] = []
     intent_logits: dict = {}
     slot_logits: dict = {}
     if not d.augmented_only:
@@ -156,21 +190,26 @@ def load_transfer_set(
                 "set --config.distill.teacher_logits to the teacher's logits of the training set "
                 "(or --config.distill.augmented_only=True with augmented_logits)"
             )
-        by_key = {}
-        for record in _read(d.teacher_logits, vocabs, d):
-            by_key.setdefault(record.key, record)
+        by_key, source = {}, {}
+        for path, record in _read(d.teacher_logits, vocabs, d, inputs):
+            if record.key in by_key:
+                raise ValueError(
+                    f"teacher logits for {record.key} are in both {source[record.key]} and {path}"
+                )
+            by_key[record.key], source[record.key] = record, path
         missing = []
         for example in train_examples:
             record = by_key.get((example.language, example.id))
             if record is None:
-                missing.append(example.id)
+                missing.append((example.language, example.id))
                 continue
             if record.tokens != example.tokens:
+                at = _first_difference(record.tokens, example.tokens)
                 raise ValueError(
-                    f"teacher logits for ({example.language!r}, {example.id!r}) were computed on "
-                    f"other tokens: {list(record.tokens)[:8]} vs the data's "
-                    f"{list(example.tokens)[:8]}: the teacher must use pqrnn's tokenization "
-                    "(docs/DISTILLATION.md)"
+                    f"teacher logits for ({example.language!r}, {example.id!r}) in "
+                    f"{source[record.key]} were computed on other tokens (first difference at "
+                    f"token {at}): {list(record.tokens)} vs the data's {list(example.tokens)}: "
+                    "the teacher must use pqrnn's tokenization (docs/DISTILLATION.md)"
                 )
             examples.append(example)
             intent_logits[record.key] = record.intent_logits.astype(np.float16)
@@ -178,17 +217,17 @@ def load_transfer_set(
         if missing:
             raise ValueError(
                 f"{len(missing)} of {len(train_examples)} training examples have no teacher logits "
-                f"in {d.teacher_logits} (e.g. ids {missing[:5]}): label the same training set "
-                "the student trains on"
+                f"in {d.teacher_logits} (e.g. (language, id) {missing[:5]}): label the same "
+                "training set the student trains on"
             )
     num_original = len(examples)
     num_augmented = 0
     if d.augmented_logits:
-        records = _read(d.augmented_logits, vocabs, d)
+        records = _read(d.augmented_logits, vocabs, d, inputs)
         # A student trained on some languages (config.data.languages) uses
         # only the augmented utterances of those languages.
         languages = {e.language for e in train_examples}
-        kept = [r for r in records if r.language in languages]
+        kept = [(p, r) for p, r in records if r.language in languages]
         if len(kept) < len(records):
             logging.info(
                 "augmented logits: %d of %d records are in the training languages %s",
@@ -207,9 +246,19 @@ def load_transfer_set(
                     len(records),
                 )
             records = records[:wanted]
-        for record in records:
+        augmented_source: dict = {}
+        for path, record in records:
+            if record.key in augmented_source:
+                raise ValueError(
+                    f"augmented example {record.key} is in both {augmented_source[record.key]} "
+                    f"and {path}"
+                )
             if record.key in intent_logits:
-                raise ValueError(f"augmented example {record.key} repeats a training example's id")
+                raise ValueError(
+                    f"augmented example {record.key} in {path} repeats a training example's "
+                    "(language, id)"
+                )
+            augmented_source[record.key] = path
             if d.hard_labels == "teacher" or not record.has_labels:
                 example = _teacher_labels(record, vocabs)
             else:
@@ -220,5 +269,15 @@ def load_transfer_set(
             num_augmented += 1
     if not examples:
         raise ValueError("the transfer set is empty: check the distill.* logits paths and flags")
+    teachers = sorted({i["teacher"] for i in inputs})
+    if len(teachers) > 1:
+        logging.warning(
+            "the logits files come from %d different teachers: %s (rerun the teacher if this "
+            "is not deliberate)",
+            len(teachers),
+            teachers,
+        )
     logging.info("transfer set: %d original + %d augmented examples", num_original, num_augmented)
-    return TransferSet(config, examples, intent_logits, slot_logits, num_original, num_augmented)
+    return TransferSet(
+        config, examples, intent_logits, slot_logits, num_original, num_augmented, inputs
+    )

@@ -301,7 +301,7 @@ def train(
         return tf.summary.create_file_writer(os.path.join(paths["logs"], name))
 
     writer, eval_writer = summary_writer("train"), summary_writer("validation")
-    step = int(step_var.numpy())
+    step = first_step = int(step_var.numpy())
     last_saved = step if manager.latest_checkpoint else -1
 
     def save():
@@ -365,6 +365,7 @@ def train(
         "model": config.model.name,
         "parameters": num_params,
         "steps": step,
+        "resumed_from_step": first_step,
         "train_examples": len(train_examples),
         "train_read_report": experiment._report_counts(train_report),
         "validation_read_report": experiment._report_counts(validation_report),
