@@ -375,6 +375,52 @@ def test_possessive_cut_by_a_slot_stays_one_token():
     )
 
 
+@pytest.mark.parametrize(
+    "utterance, language, slot, expected, at",
+    [
+        # Whole words first: not the "i" of "did" or the "me" of "message".
+        ("did i set it", "en", ["i"], ["did", "i", "set", "it"], 1),
+        ("has Anna messaged me ?", "en", ["me"], ["has", "Anna", "messaged", "me", "?"], 3),
+        ("Benachrichtige Ben", "de", ["Ben"], ["Benachrichtige", "Ben"], 1),
+        ("Elimina mi recordatorio", "es", ["mi"], ["Elimina", "mi", "recordatorio"], 1),
+        # A token boundary of the tokenizer counts as one: "Recuérda" "me".
+        ("Recuérdame que me una", "es", ["me"], ["Recuérda", "me", "que", "me", "una"], 1),
+        # Inside a word only when there is nothing else (Thai has no spaces).
+        ("ตั้งปลุกพรุ่งนี้", "th", ["พรุ่งนี้"], ["ตั้งปลุก", "พรุ่งนี้"], 1),
+    ],
+)
+def test_align_flat_slots_prefers_whole_words(utterance, language, slot, expected, at):
+    from pqrnn.data.mtop import tokens_and_tags_from_flat
+
+    slots = [("X", slot)]
+    spans, problems = align_flat_slots(utterance, slots, language)
+    tokens, tags = tokens_and_tags_from_flat(utterance, slots, spans, language)
+    assert problems == [] and tokens == expected
+    assert tags == ["O"] * at + ["B-X"] + ["O"] * (len(expected) - at - 1)
+
+
+@pytest.mark.parametrize("apostrophe", ["'", "\u2019"])
+def test_french_elision_before_a_slot_stays_one_token(apostrophe):
+    from pqrnn.data.mtop import tokens_and_tags_from_flat
+
+    utterance = f"envoie au groupe d{apostrophe}amis et qu{apostrophe}il"
+    slots = [("GROUP", ["amis"]), ("X", ["il"])]
+    spans, _ = align_flat_slots(utterance, slots, "fr")
+    # As MTOP (and tokenize) split "d'amis" without a slot boundary there.
+    assert tokens_and_tags_from_flat(utterance, slots, spans, "fr") == (
+        ["envoie", "au", "groupe", f"d{apostrophe}", "amis", "et", f"qu{apostrophe}", "il"],
+        ["O", "O", "O", "O", "B-GROUP", "O", "O", "B-X"],
+    )
+    # Not an elision: "grand'" before a slot stays split as tokenize splits it.
+    spans, _ = align_flat_slots("la grand'mère", [("X", ["mère"])], "fr")
+    assert tokens_and_tags_from_flat("la grand'mère", [("X", ["mère"])], spans, "fr")[0] == [
+        "la",
+        "grand",
+        "'",
+        "mère",
+    ]
+
+
 def test_align_flat_slots_matches_across_missing_whitespace():
     spans, problems = align_flat_slots("at 21:30, ok", [("TIME", ["21", ":", "30"])])
     assert spans == [(3, 8)] and problems == []

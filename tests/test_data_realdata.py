@@ -92,6 +92,22 @@ def test_mtop_train_counts(language):
         "mtop", language, "train", root=ROOT, drop_overlap=True, strict=True
     )
     assert len(dropped) + strict_report.filtered["overlap_v0"] == MTOP_TRAIN_KEPT[language]
+    # docs/DATA.md: a slot is dropped in exactly the overlap_v0 rows, one issue per row.
+    assert report.repaired.get("slot_dropped", 0) == strict_report.filtered["overlap_v0"]
+    assert len({i.line for i in report.issues if i.reason == "slot_dropped"}) == len(
+        [i for i in report.issues if i.reason == "slot_dropped"]
+    )
+    # A French elision right before a slot stays one token ("d'" "amis"), as
+    # MTOP's own tokens have it; split pairs would appear only outside slots.
+    split = [
+        e.id
+        for e in examples
+        for k in range(len(e.tokens) - 1)
+        if e.tags[k] == e.tags[k + 1] == "O"
+        and e.tokens[k + 1] in ("'", "\u2019")
+        and e.tokens[k].lower() in ("l", "d", "j", "m", "s", "t", "qu")
+    ]
+    assert split == []
 
 
 @pytest.mark.parametrize("language", MULTIATIS_LANGUAGES)

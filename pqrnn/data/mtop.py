@@ -40,7 +40,7 @@ from pqrnn.data.example import (
     IssueLog,
     ReadReport,
 )
-from pqrnn.data.tokenizer import WHITESPACE_CHARS, tokenize
+from pqrnn.data.tokenizer import WHITESPACE_CHARS, is_elision, is_word_char, tokenize
 
 MTOP_COLUMNS = (
     "id",
@@ -228,13 +228,13 @@ def read_mtop(
             log.fault(number, SKIPPED, "empty_intent", "expected an intent label, got ''")
             continue
         tags, problems, partial = _tags_from_byte_spans(spans, slots)
-        for problem in problems:
-            log.fault(number, REPAIRED, "slot_dropped", problem)
-        if partial:
-            log.note(number, NORMALIZED, "slot_partial_token", "a slot covers part of a token")
         normalized = log.normalized(number, tokens, tags)
         if normalized is None:
             continue
+        if problems:  # One issue per row, after the row is known to be kept.
+            log.fault(number, REPAIRED, "slot_dropped", "; ".join(problems))
+        if partial:
+            log.note(number, NORMALIZED, "slot_partial_token", "a slot covers part of a token")
         tokens_n, tags_n = normalized
         examples.append(
             Example(row["id"], language, tokens_n, tags_n, row["intent"], f"{path}:{number}")
@@ -301,9 +301,28 @@ def _match_at(utterance: str, tokens: Sequence[str], start: int) -> int:
     return position
 
 
-def _occurrences(utterance: str, tokens: Sequence[str]) -> list[tuple[int, int]]:
+def _token_boundaries(utterance: str, language: str | None) -> set[int]:
+    """Character offsets where a token of tokenize(utterance) starts or ends."""
+    boundaries = {0, len(utterance)}
+    position = 0
+    for token in tokenize(utterance, language):
+        start = utterance.find(token, position)
+        if start < 0:  # Not a substring in order (never seen); no boundary then.
+            continue
+        position = start + len(token)
+        boundaries.update((start, position))
+    return boundaries
+
+
+def _occurrences(
+    utterance: str, tokens: Sequence[str], boundaries: set[int]
+) -> list[tuple[int, int]]:
     """Every (start, end) in `utterance` where `tokens` occur in order with only
-    whitespace, or nothing, between them."""
+    whitespace, or nothing, between them: first those whose both ends are
+    token boundaries of the utterance (`boundaries`), then those inside a
+    word, each group left to right. So "me" of "did i message me" is the last
+    word, not the start of "message"; "me" of "Recuérdame que me" is still
+    the first, as tokenize splits "Recuérda" "me"."""
     found = []
     start = utterance.find(tokens[0])
     while start != -1:
@@ -311,7 +330,7 @@ def _occurrences(utterance: str, tokens: Sequence[str]) -> list[tuple[int, int]]
         if end != -1:
             found.append((start, end))
         start = utterance.find(tokens[0], start + 1)
-    return found
+    return sorted(found, key=lambda span: not (span[0] in boundaries and span[1] in boundaries))
 
 
 def _search(
@@ -345,11 +364,12 @@ def _search(
 
 
 def align_flat_slots(
-    utterance: str, slots: Sequence[tuple[str, Sequence[str]]]
+    utterance: str, slots: Sequence[tuple[str, Sequence[str]]], language: str | None = None
 ) -> tuple[list[tuple[int, int] | None], list[str]]:
     """Finds each slot's character span in `utterance`.
 
-    Tries, in turn: slots in flat order and non-overlapping; any order,
+    A slot's occurrences on token boundaries (of `tokenize(utterance,
+    language)`) come before those inside a word. Tries, in turn: slots in flat order and non-overlapping; any order,
     non-overlapping; then greedily, each slot at its first occurrence that
     overlaps no slot placed before it, dropping slots that cannot be placed.
 
@@ -357,7 +377,10 @@ def align_flat_slots(
       (spans, problems): one (start, end) per slot, None for a dropped slot,
       and a message per dropped slot.
     """
-    candidates = [_occurrences(utterance, tokens) if tokens else [] for _, tokens in slots]
+    boundaries = _token_boundaries(utterance, language)
+    candidates = [
+        _occurrences(utterance, tokens, boundaries) if tokens else [] for _, tokens in slots
+    ]
     if all(candidates):
         for in_order in (True, False):
             found = _search(candidates, in_order)
@@ -416,13 +439,20 @@ def tokens_and_tags_from_flat(
 
 
 def _tokenize_after(utterance: str, start: int, end: int, language: str | None) -> list[str]:
-    """tokenize(utterance[start:end]), keeping a possessive "'s" that a slot
-    boundary cut off its word ("[Anna]'s" -> "'s", as MTOP tokenizes "Anna's")."""
+    """tokenize(utterance[start:end]), keeping together what a slot boundary
+    cut off its word as MTOP tokenizes it: a possessive "'s" right after a
+    slot ("[Anna]'s" -> "'s", as "Anna's" -> "Anna" "'s") and a French
+    elision right before one ("d'[amis]" -> "d'", as "d'amis" -> "d'" "amis")."""
     tokens = tokenize(utterance[start:end], language)
     glued = start > 0 and utterance[start - 1] not in _WHITESPACE_SET
     if glued and len(tokens) >= 2 and tokens[0] in _APOSTROPHES and tokens[1] in ("s", "S"):
         if utterance[start : start + 2] == tokens[0] + tokens[1]:
-            return [tokens[0] + tokens[1], *tokens[2:]]
+            tokens = [tokens[0] + tokens[1], *tokens[2:]]
+    glued = end < len(utterance) and is_word_char(utterance[end])
+    if glued and len(tokens) >= 2 and tokens[-1] in _APOSTROPHES:
+        elision = tokens[-2] + tokens[-1]
+        if is_elision(elision) and utterance[end - len(elision) : end] == elision:
+            tokens = [*tokens[:-2], elision]
     return tokens
 
 
@@ -510,13 +540,13 @@ def read_mtop_train_flat(
         except FlatParseError as e:
             log.fault(number, SKIPPED, "bad_flat", f"cannot parse flat {row['flat']!r}: {e}")
             continue
-        spans, problems = align_flat_slots(row["utterance"], slots)
-        for problem in problems:
-            log.fault(number, REPAIRED, "slot_dropped", problem)
+        spans, problems = align_flat_slots(row["utterance"], slots, language)
         tokens, tags = tokens_and_tags_from_flat(row["utterance"], slots, spans, language)
         normalized = log.normalized(number, tokens, tags)
         if normalized is None:
             continue
+        if problems:  # One issue per row, after the row is known to be kept.
+            log.fault(number, REPAIRED, "slot_dropped", "; ".join(problems))
         tokens_n, tags_n = normalized
         row_id = row["id"] or f"train:{row['line'] or number}"
         examples.append(Example(row_id, language, tokens_n, tags_n, intent, f"{path}:{number}"))

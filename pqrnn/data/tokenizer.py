@@ -69,12 +69,24 @@ _ES_SPLITS = {
 }
 
 
+def is_elision(text: str) -> bool:
+    """Whether `text` is a French elided article or pronoun as rule 4 splits
+    it off ("d'" of "d'amis").
+
+    Example:
+      >>> is_elision("d'"), is_elision("qu\u2019"), is_elision("grand'")
+      (True, True, False)
+    """
+    return len(text) in (2, 3) and bool(_ELISION_RE.match(text + "x"))
+
+
 def split_whitespace(text: str) -> list[str]:
     """Splits `text` on Unicode White_Space exactly as the projection op does."""
     return [t for t in WHITESPACE_RE.split(text) if t]
 
 
-def _is_word_char(c: str) -> bool:
+def is_word_char(c: str) -> bool:
+    """A letter, mark or digit (Unicode general category L*, M* or N*)."""
     return unicodedata.category(c)[0] in "LMN"
 
 
@@ -83,18 +95,18 @@ def _split_chunk(chunk: str) -> list[str]:
     pieces: list[str] = []
     i, n = 0, len(chunk)
     while i < n:
-        if not _is_word_char(chunk[i]):
+        if not is_word_char(chunk[i]):
             pieces.append(chunk[i])
             i += 1
             continue
         j = i + 1
         while j < n:
             c = chunk[j]
-            if _is_word_char(c):
+            if is_word_char(c):
                 j += 1
             elif (
                 j + 1 < n
-                and _is_word_char(chunk[j + 1])
+                and is_word_char(chunk[j + 1])
                 and (
                     c in _APOSTROPHES
                     or c == "."
@@ -120,10 +132,10 @@ def _split_word(word: str, language: str | None) -> list[str]:
             return [word[:cut], word[cut:]]
     head: list[str] = []
     m = _ELISION_RE.match(word)
-    if m and _is_word_char(m.group(2)[0]):
+    if m and is_word_char(m.group(2)[0]):
         head, word = [m.group(1)], m.group(2)
     m = _POSSESSIVE_RE.match(word)
-    if m and _is_word_char(m.group(1)[-1]):
+    if m and is_word_char(m.group(1)[-1]):
         if m.group(1)[-1].isdigit():
             return [*head, m.group(1), m.group(2)[0], m.group(2)[1]]
         return [*head, m.group(1), m.group(2)]
@@ -147,7 +159,7 @@ def tokenize(text: str, language: str | None = None) -> list[str]:
     tokens: list[str] = []
     for chunk in split_whitespace(text):
         for piece in _split_chunk(chunk):
-            if _is_word_char(piece[0]):
+            if is_word_char(piece[0]):
                 tokens.extend(_split_word(piece, language))
             else:
                 tokens.append(piece)
