@@ -155,6 +155,8 @@ def test_shuffle_seed_repeat_and_drop_remainder(vocabs):
         return [f["text"][0] for f, _ in batches(ds)]
 
     assert order(3) == order(3)
+    assert any(order(seed) != order(3) for seed in (4, 5, 6))  # The seed matters.
+    assert any(order(seed)[:3] != order(seed)[3:] for seed in (3, 4, 5))  # Reshuffled per repeat.
     assert len(order(3)) == 6 and sorted(order(3)[:3]) == sorted(e.text.encode() for e in EXAMPLES)
     ds = make_token_dataset(EXAMPLES, vocabs, batch_size=2, drop_remainder=True)
     assert [f["text"].shape[0] for f, _ in batches(ds)] == [2]

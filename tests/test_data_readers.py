@@ -464,6 +464,13 @@ def test_user_tsv_optional_columns_and_faults(tmp_path):
         "bad_tag": 1,
     }
     assert read_tsv(path)[0][0].language == "und"
+    # Language codes are lowercase, as the other readers' ("EN" is "en");
+    # a whitespace-only intent is no intent.
+    lang_path = write(
+        tmp_path / "lang.tsv", "tokens\ttags\tintent\tlanguage\nhi\tO\tgreet\t EN\nhi\tO\t \ten\n"
+    )
+    examples, report = read_tsv(lang_path)
+    assert [e.language for e in examples] == ["en"] and report.skipped == {"empty_intent": 1}
     with pytest.raises(DataFormatError, match=r"mine\.tsv:3: 1 space-separated tokens but 2 tags"):
         read_tsv(path, strict=True)
 

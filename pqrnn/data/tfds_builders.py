@@ -12,7 +12,6 @@ skipped with a logged warning, as the readers document). Example:
 
   import pqrnn.data.tfds_builders  # registers the builders
   import tensorflow_datasets as tfds
-from absl import logging
   ds = tfds.load(
       "pqrnn_mtop/en", split="train", data_dir="/tmp/tfds",
       download_and_prepare_kwargs={"download_config": tfds.download.DownloadConfig(

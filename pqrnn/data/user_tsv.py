@@ -87,7 +87,9 @@ def read_tsv(
         tags = columns[index["tags"]].split(" ")
         intent = columns[index["intent"]]
         row_language = columns[index["language"]] if "language" in index else language
-        row_language = row_language if row_language is not None else UNDETERMINED_LANGUAGE
+        row_language = (
+            row_language.strip().lower() if row_language is not None else UNDETERMINED_LANGUAGE
+        )
         row_id = columns[index["id"]] if "id" in index else ""
         if len(tokens) != len(tags):
             log.fault(
@@ -103,8 +105,8 @@ def read_tsv(
                 number, SKIPPED, "bad_tag", f"tag {bad!r} is not 'O', 'B-<slot>' or 'I-<slot>'"
             )
             continue
-        if not intent:
-            log.fault(number, SKIPPED, "empty_intent", "expected an intent label, got ''")
+        if not intent.strip():
+            log.fault(number, SKIPPED, "empty_intent", f"expected an intent label, got {intent!r}")
             continue
         if not row_language:
             log.fault(number, SKIPPED, "empty_language", "expected a language code, got ''")
