@@ -4,6 +4,7 @@ The smoke models are trained for a few dozen steps only: these tests check
 the machinery (files, cards, op lists, checks, refusal), not accuracy.
 """
 
+import dataclasses
 import json
 import os
 import shutil
@@ -155,7 +156,13 @@ def test_qat_then_export_uses_the_qat_weights(pqrnn_workdir):
     assert summary["steps"] > 0 and os.path.exists(
         os.path.join(pqrnn_workdir, "qat", "qat_model.index")
     )
-    assert 0.0 <= summary["dev"]["exact_match_int8_tflite"] <= 1.0
+    assert summary["training_step"] == 100 and summary["pooling"] == "op"
+    from pqrnn.training import predictor
+
+    qat_checkpoint = os.path.join(pqrnn_workdir, "qat", "qat_model")
+    with pytest.raises(ValueError, match="is not a checkpoint of the model"):
+        predictor.TrainedModel.restore(pqrnn_workdir, checkpoint=qat_checkpoint)
+    assert summary["dev"]["num_examples"] == CHECK_EXAMPLES
     out = os.path.join(pqrnn_workdir, "export_qat")
     report = exporter.export(
         pqrnn_workdir,
@@ -167,6 +174,23 @@ def test_qat_then_export_uses_the_qat_weights(pqrnn_workdir):
     card = model_card.read_model_card(os.path.join(out, "model_int8.tflite"))
     assert card["quantization"]["method"] == "qat"
     assert card["checks"]["ops"]["problems"] == []
+
+
+def test_export_refuses_qat_weights_of_an_older_step_or_other_pooling(pqrnn_workdir, tmp_path):
+    from pqrnn.training import trainer
+
+    workdir = str(tmp_path / "run")
+    shutil.copytree(pqrnn_workdir, workdir)
+    quantize_run.quantize(workdir, method="qat", qat_epochs=0.1, check_examples=CHECK_EXAMPLES)
+    options = exporter.ExportOptions(
+        output_dir=str(tmp_path / "out"), check_examples=CHECK_EXAMPLES, saved_model=False
+    )
+    with pytest.raises(ValueError, match="--pooling=builtin"):
+        exporter.export(workdir, dataclasses.replace(options, pooling="builtin"))
+    trainer.train(smoke.get_config("pqrnn"), workdir, max_steps=102)  # Training goes on.
+    with pytest.raises(ValueError, match="fine-tuned from step 100, but .* is now at step 102"):
+        exporter.export(workdir, options)
+    assert not os.path.exists(tmp_path / "out")
 
 
 def test_a_refused_qat_file_points_to_ptq(pqrnn_workdir, tmp_path, monkeypatch):

@@ -106,6 +106,22 @@ def test_train_resume_evaluate_predict(tmp_path):
     )
 
 
+def test_an_empty_split_is_an_error_before_any_workdir_file(tmp_path):
+    from pqrnn.configs import smoke
+    from pqrnn.training import experiment, trainer
+
+    empty = tmp_path / "empty.tsv"
+    empty.write_text("tokens\ttags\tintent\n")
+    config = smoke.get_config("pqrnn")
+    config.data.update(dataset="tsv", train_files=str(empty), validation_files=str(empty))
+    with pytest.raises(ValueError, match=r"the train split of tsv .*has no examples \(read 0"):
+        experiment.load_examples(config, "train")
+    workdir = tmp_path / "run"
+    with pytest.raises(ValueError, match="has no examples"):
+        trainer.train(config, str(workdir))
+    assert not (workdir / "vocabs.json").exists()
+
+
 @pytest.mark.slow
 def test_restart_with_a_different_config_is_refused(tmp_path):
     workdir = str(tmp_path / "run")

@@ -24,6 +24,7 @@ import tensorflow as tf
 import tf_keras as keras
 
 from pqrnn import ops, tflite
+from pqrnn.data.tokenizer import split_whitespace
 from pqrnn.export import float_heads
 from pqrnn.training import experiment
 
@@ -113,9 +114,9 @@ def representative_texts(
     random.Random(seed).shuffle(texts)
     if not same_length:
         return texts[:count]
-    lengths = collections.Counter(len(t.split()) for t in texts[:count])
+    lengths = collections.Counter(len(split_whitespace(t)) for t in texts[:count])
     length = lengths.most_common(1)[0][0] if lengths else 0
-    return [t for t in texts if len(t.split()) == length][:count]
+    return [t for t in texts if len(split_whitespace(t)) == length][:count]
 
 
 def representative_dataset(
@@ -142,7 +143,7 @@ def representative_dataset(
     index = {word: i for i, word in enumerate(vocabulary)}
 
     def split(text):
-        tokens = text.split()
+        tokens = split_whitespace(text)
         tokens = [t.lower() for t in tokens] if lowercase else tokens
         return tokens[:max_seq_len] if max_seq_len else tokens
 

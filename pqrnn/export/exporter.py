@@ -148,6 +148,11 @@ def quantization_settings(workdir: str, requested: str) -> dict:
         raise ValueError(f"quantization={requested!r} must be one of {QUANTIZATION_CHOICES}")
     path = os.path.join(workdir, QUANTIZATION_FILE)
     saved = io_utils.read_json(path) if os.path.exists(path) else None
+    if saved and saved.get("method") == "ptq":
+        # quantize.py's PTQ trial leaves no weights: the exporter converts
+        # afresh with its own options, and the trial's dev scores (of an
+        # all-int8 file) do not describe that file.
+        saved = {"method": "ptq"}
     if requested == "auto":
         return saved or {"method": "ptq"}
     if requested == "qat" and (saved is None or saved.get("method") != "qat"):
@@ -382,6 +387,34 @@ def _summary(artifact: Artifact) -> dict:
     }
 
 
+def _check_qat_matches(quantization: dict, run: Run, pooling: str) -> None:
+    """Refuses QAT weights that are not of this run's checkpoint or pooling:
+    the int8 file would hold older weights than the float file, and its
+    check (against the same QAT model) would still pass."""
+    step = quantization.get("training_step")
+    redo = f"rerun `python export/quantize.py --workdir={run.workdir} --method=qat`"
+    if step is None:
+        logging.warning(
+            "%s records no training step (written before pqrnn recorded it): cannot check that "
+            "the QAT weights are of the current checkpoint (step %d); %s if in doubt",
+            QUANTIZATION_FILE,
+            run.trained.step,
+            redo,
+        )
+    elif step != run.trained.step:
+        raise ValueError(
+            f"the QAT weights were fine-tuned from step {step}, but {run.workdir} is now at step "
+            f"{run.trained.step}: {redo}"
+        )
+    saved_pooling = quantization.get("pooling")
+    if saved_pooling is not None and saved_pooling != pooling:
+        raise ValueError(
+            f"the QAT weights were fine-tuned with --pooling={saved_pooling}, the export asks for "
+            f"--pooling={pooling}: {redo} --pooling={pooling}, or export with "
+            f"--pooling={saved_pooling}"
+        )
+
+
 def export(workdir: str, options: ExportOptions | None = None) -> dict:
     """Exports the run in `workdir`; returns the report (also written as JSON).
 
@@ -395,6 +428,8 @@ def export(workdir: str, options: ExportOptions | None = None) -> dict:
     run = load_run(
         workdir, options.num_calibration, options.calibration_seed, options.check_examples
     )
+    if quantization["method"] == "qat":
+        _check_qat_matches(quantization, run, options.pooling)
     if (
         quantization["method"] == "ptq"
         and run.is_text_model

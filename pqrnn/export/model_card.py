@@ -13,7 +13,7 @@ Card fields (format "pqrnn.model_card", version 1):
   precision: "float32" | "int8"
   quantization: null, or {"method": "qat" | "ptq", ...how}
   input: {"signature": "serving_default", "kind": "text" | "tokens",
-          "name": the input tensor ("text" [B] or "tokens" [T]),
+          "name": the input tensor ("text" [B] or "token_ids" [T]),
           "lowercase": the app lowercases tokens first (token models),
           "max_seq_len": tokens the model reads (0: all)}
   outputs: {"intent": "[B, I] logits", "slots": "[B, T, S] logits",

@@ -61,6 +61,8 @@ def quantize(
     summary = {
         "method": method,
         "pooling": pooling if run.is_text_model else None,
+        # The exporter refuses QAT weights fine-tuned from another step.
+        "training_step": trained.step,
         "num_calibration": len(run.calibration_texts),
         "calibration_seed": calibration_seed,
     }

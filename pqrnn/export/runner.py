@@ -20,6 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from pqrnn import tflite
+from pqrnn.data.tokenizer import split_whitespace
 from pqrnn.export import model_card
 
 
@@ -90,7 +91,7 @@ class TFLiteNLUModel:
             return {self._input_name: np.array([t.encode("utf-8") for t in texts], dtype=object)}
         if len(texts) != 1:
             raise ValueError(f"a token model takes one utterance per call, got {len(texts)}")
-        tokens = texts[0].split()
+        tokens = split_whitespace(texts[0])
         if self.card["input"].get("lowercase"):
             tokens = [t.lower() for t in tokens]
         limit = self.card["input"].get("max_seq_len", 0)
@@ -174,11 +175,12 @@ class TFLiteNLUModel:
         )
 
     def predict_texts(self, texts: Sequence[str], batch_size: int = 64):
-        """(intent, tags) for raw utterances (tokens split on whitespace)."""
+        """(intent, tags) for raw utterances (tokens split on Unicode White_Space,
+        as the projection op splits them)."""
         from pqrnn.data.example import Example
 
         examples = []
         for i, text in enumerate(texts):
-            tokens = tuple(text.split())
+            tokens = tuple(split_whitespace(text))
             examples.append(Example(str(i), "", tokens, ("O",) * len(tokens), ""))
         return self.predict(examples, batch_size)

@@ -79,6 +79,13 @@ def load_examples(
     if split == "train" and data.max_train_examples:
         examples = examples[: data.max_train_examples]
     logging.info("%s: %d examples (%s)", split, len(examples), _report_counts(report))
+    if not examples:
+        # An empty split would train on nothing or score 0.00 everywhere.
+        raise ValueError(
+            f"the {split} split of {data.dataset} ({config.data.languages or 'all languages'}) "
+            f"has no examples ({_report_counts(report)}): check the data files and "
+            "--config.data.*"
+        )
     return examples, report
 
 

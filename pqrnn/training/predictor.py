@@ -68,7 +68,15 @@ class TrainedModel:
         path = checkpoint or tf.train.latest_checkpoint(paths["checkpoints"])
         if path is None:
             raise FileNotFoundError(f"no checkpoint in {paths['checkpoints']}")
-        ckpt.restore(path).expect_partial()
+        # Partial: the optimizer's slots stay unread; but every object built
+        # here must be in the checkpoint (another model's checkpoint is an error).
+        status = ckpt.restore(path).expect_partial()
+        try:
+            status.assert_existing_objects_matched()
+        except AssertionError as e:
+            raise ValueError(
+                f"{path} is not a checkpoint of the model in {workdir} ({str(e)[:300]}...)"
+            ) from e
         return cls(config=config, model=model, vocabs=vocabs, step=int(step.numpy()))
 
     def predict(
