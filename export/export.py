@@ -42,7 +42,9 @@ _CALIBRATION_SEED = flags.DEFINE_integer(
     "calibration_seed", 0, "Seed of the shuffle that draws the calibration utterances."
 )
 _CHECK_EXAMPLES = flags.DEFINE_integer(
-    "check_examples", 0, "Dev utterances the checks run on (0: the whole split)."
+    "check_examples",
+    0,
+    "Dev utterances the checks run on (0: the whole split; else round-robin over languages).",
 )
 _GATE_CLIP = flags.DEFINE_float(
     "gate_clip",

@@ -39,7 +39,9 @@ _NUM_CALIBRATION = flags.DEFINE_integer(
     "Training utterances in the representative dataset.",
 )
 _CHECK_EXAMPLES = flags.DEFINE_integer(
-    "check_examples", 0, "Dev utterances to evaluate on (0: the whole split)."
+    "check_examples",
+    0,
+    "Dev utterances to evaluate on (0: the whole split; else round-robin over languages).",
 )
 _POOLING = flags.DEFINE_enum(
     "pooling", "op", ["op", "builtin"], "QRNN recurrence: the custom kernel or the builtin scan."

@@ -71,6 +71,8 @@ def test_export_writes_checked_artifacts_with_cards(exported):
         assert card["input"]["kind"] == "text" and card["projection"]["feature_size"] == 128
         assert card["intent_labels"][-1] == "<unk>" and "O" in card["slot_tags"]
         assert card["checks"]["predictions"]["num_examples"] == CHECK_EXAMPLES
+        # The 150 checked dev utterances cover every language (50 each).
+        assert set(card["checks"]["predictions"]["per_language"]) == {"en", "de", "fr"}
         assert card["training_config"]["model"]["name"] == "pqrnn"
     assert report["artifacts"]["float32"]["predictions"]["identical"] >= 0.995
     assert report["artifacts"]["int8"]["bytes"] < report["artifacts"]["float32"]["bytes"]

@@ -17,18 +17,20 @@ Steps, in order; nothing is written until every artifact passed its checks:
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import tensorflow as tf
 from absl import logging
 
 import pqrnn
 from pqrnn import io_utils
+from pqrnn.data.example import Example
 from pqrnn.export import checks, converter, deploy_model, model_card, runner
 from pqrnn.training import experiment, predictor
 
@@ -90,7 +92,8 @@ class ExportOptions:
         the int8 logits their fake-quant trained for.
       num_calibration: training utterances for int8 calibration.
       calibration_seed: which ones (a seeded shuffle).
-      check_examples: dev utterances to check on (0: the whole split).
+      check_examples: dev utterances to check on (0: the whole split; else
+        that many taken round-robin over the languages, `interleaved`).
       batch_size: utterances per call while checking text models.
       force: write files that fail their checks.
       saved_model: also write the float SavedModel.
@@ -128,12 +131,30 @@ class Run:
         return not experiment.uses_tokens(self.config)
 
 
+def interleaved(examples: Sequence[Example], count: int) -> list[Example]:
+    """The first `count` examples taken round-robin over their languages (file
+    order within each), so that a check on a subset covers every language
+    (the splits are stored language by language).
+
+    Example:
+    >>> from pqrnn.data import Example
+    >>> xs = [Example(str(i), l, ("a",), ("O",), "x") for i, l in enumerate("eeedd")]
+    >>> [(x.language, x.id) for x in interleaved(xs, 4)]
+    [('e', '0'), ('d', '3'), ('e', '1'), ('d', '4')]
+    """
+    by_language: dict[str, list[Example]] = {}
+    for example in examples:
+        by_language.setdefault(example.language, []).append(example)
+    rounds = itertools.zip_longest(*by_language.values())
+    return [e for group in rounds for e in group if e is not None][:count]
+
+
 def load_run(workdir: str, num_calibration: int, calibration_seed: int, check_examples: int) -> Run:
     """Restores `workdir` and loads its dev split and calibration utterances."""
     trained = predictor.TrainedModel.restore(workdir)
     dev, _ = experiment.load_examples(trained.config, "validation")
     if check_examples:
-        dev = dev[:check_examples]
+        dev = interleaved(dev, check_examples)
     train, _ = experiment.load_examples(trained.config, "train")
     texts = converter.representative_texts(
         train, num_calibration, calibration_seed, same_length=experiment.uses_tokens(trained.config)
