@@ -122,6 +122,21 @@ def test_an_empty_split_is_an_error_before_any_workdir_file(tmp_path):
     assert not (workdir / "vocabs.json").exists()
 
 
+def test_a_dataset_with_fewer_batches_than_an_epoch_is_an_error_not_a_hang(tmp_path):
+    from pqrnn.configs import smoke
+    from pqrnn.training import experiment, trainer
+
+    config = smoke.get_config("pqrnn")
+    config.data.languages = "en"
+
+    def one_batch(examples, vocabs, epoch):
+        dataset = experiment.make_dataset(config, examples, vocabs, training=True, epoch=epoch)
+        return dataset.take(1)
+
+    with pytest.raises(RuntimeError, match="yielded no batch after skipping 1"):
+        trainer.train(config, str(tmp_path / "run"), make_train_dataset=one_batch)
+
+
 @pytest.mark.slow
 def test_restart_with_a_different_config_is_refused(tmp_path):
     workdir = str(tmp_path / "run")

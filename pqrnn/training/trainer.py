@@ -317,6 +317,7 @@ def train(
     validation = None
     while step < total_steps:
         epoch = step // steps_per_epoch
+        started_at = step
         dataset = make_train_dataset(train_examples, vocabs, epoch)
         seen = step - epoch * steps_per_epoch
         if seen:
@@ -346,6 +347,14 @@ def train(
                 save()
             if step >= total_steps:
                 break
+        if step == started_at:
+            # Would loop forever: the pass over this epoch yielded no batch.
+            raise RuntimeError(
+                f"epoch {epoch + 1}: the training dataset yielded no batch after skipping "
+                f"{step - epoch * steps_per_epoch} (an epoch should have {steps_per_epoch}): the "
+                "training data shrank since this run started, or make_train_dataset yields fewer "
+                "batches than ceil(examples / batch_size)"
+            )
         epoch_done = step % steps_per_epoch == 0
         if epoch_done or step >= total_steps:
             save()
