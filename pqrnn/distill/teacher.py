@@ -12,6 +12,7 @@ same workdir resumes):
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -73,6 +74,23 @@ def train_teacher(config, workdir: str, train_examples, vocabs: LabelVocabs, max
     return labelling.PqrnnTeacher(members, batch_size=config.teacher.label_batch_size)
 
 
+def examples_digest(examples) -> str:
+    """SHA-256 of the examples' (language, id, tokens, tags, intent), in order.
+
+    Example:
+    >>> from pqrnn.data import Example
+    >>> a = [Example("1", "en", ("hi",), ("O",), "greet")]
+    >>> b = [Example("1", "en", ("hey",), ("O",), "greet")]
+    >>> examples_digest(a) == examples_digest(list(a)), examples_digest(a) == examples_digest(b)
+    (True, False)
+    """
+    digest = hashlib.sha256()
+    for e in examples:
+        digest.update(json.dumps([e.language, e.id, e.tokens, e.tags, e.intent]).encode())
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
 def _write_once(path: str, teacher, examples, metadata: dict, compression: str) -> None:
     header = logits_io.header_path(path)
     if os.path.exists(header) and io_utils.read_json(header).get("metadata") == metadata:
@@ -128,7 +146,13 @@ def run_teacher(
             )
 
     t = config.teacher
-    base = {"teacher": teacher.description, "dataset": config.data.dataset}
+    # The training examples' digest: a logits file of the same teacher over
+    # other rows (e.g. after a reader fix) is written again, not kept.
+    base = {
+        "teacher": teacher.description,
+        "dataset": config.data.dataset,
+        "train_sha256": examples_digest(train_examples),
+    }
     logits_dir = logits_dir or os.path.join(workdir, "logits")
     written = {"train": os.path.join(logits_dir, "train.tfrecord")}
     _write_once(
