@@ -369,9 +369,10 @@ def align_flat_slots(
     """Finds each slot's character span in `utterance`.
 
     A slot's occurrences on token boundaries (of `tokenize(utterance,
-    language)`) come before those inside a word. Tries, in turn: slots in flat order and non-overlapping; any order,
-    non-overlapping; then greedily, each slot at its first occurrence that
-    overlaps no slot placed before it, dropping slots that cannot be placed.
+    language)`) come before those inside a word. Tries, in turn: slots in
+    flat order and non-overlapping; any order, non-overlapping; then
+    greedily, each slot at its first occurrence that overlaps no slot placed
+    before it, dropping slots that cannot be placed.
 
     Returns:
       (spans, problems): one (start, end) per slot, None for a dropped slot,
