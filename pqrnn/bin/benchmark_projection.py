@@ -69,10 +69,7 @@ def load_utterances(num: int, data_root: str | None) -> list[str]:
         for language in languages:
             examples, _ = catalog.load_split(dataset, language, "test", root=root)
             per_language.append([" ".join(e.tokens) for e in examples])
-    utterances = []
-    for i in range(max(map(len, per_language))):
-        utterances.extend(texts[i] for texts in per_language if i < len(texts))
-    return utterances[:num]
+    return catalog.round_robin(per_language)[:num]
 
 
 def attrs(feature_size: int) -> dict:

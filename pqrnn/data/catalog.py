@@ -15,10 +15,14 @@ from __future__ import annotations
 
 import os
 import pathlib
+from collections.abc import Sequence
+from typing import TypeVar
 
 from pqrnn.data.example import Example, ReadReport
 from pqrnn.data.mtop import read_mtop, read_mtop_train_flat
 from pqrnn.data.multiatis import read_multiatis
+
+T = TypeVar("T")
 
 ENV_VAR = "PQRNN_SHARED_DATA"
 MTOP_LANGUAGES = ("en", "de", "es", "fr", "hi", "th")
@@ -28,6 +32,20 @@ SPLITS = ("train", "validation", "test")
 _MTOP_SPLIT_FILES = {"validation": "eval", "test": "test"}
 _MULTIATIS_SPLIT_FILES = {"train": "train", "validation": "dev", "test": "test"}
 _SPLIT_ALIASES = {"eval": "validation", "dev": "validation"}
+
+
+def round_robin(groups: Sequence[Sequence[T]]) -> list[T]:
+    """The items of `groups` taken one from each group in turn (each group in
+    its own order), e.g. to mix languages that files store one after another.
+
+    Example:
+    >>> round_robin([[1, 2, 3], [10], [20, 21]])
+    [1, 10, 20, 2, 21, 3]
+    """
+    out: list[T] = []
+    for i in range(max(map(len, groups), default=0)):
+        out.extend(group[i] for group in groups if i < len(group))
+    return out
 
 
 def find_data_root(root: str | os.PathLike | None = None) -> pathlib.Path | None:

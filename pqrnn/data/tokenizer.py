@@ -47,7 +47,9 @@ WHITESPACE_RE = re.compile(f"[{re.escape(WHITESPACE_CHARS)}]+")
 
 _APOSTROPHES = "'\u2019\u02bc"
 _POSSESSIVE_RE = re.compile(f"^(.+)([{_APOSTROPHES}][sS])$")
-_ELISION_RE = re.compile(f"^((?:[lLdDjJmMsStT]|[qQ][uU])[{_APOSTROPHES}])(.+)$")
+_ELISION = f"(?:[lLdDjJmMsStT]|[qQ][uU])[{_APOSTROPHES}]"
+_ELISION_RE = re.compile(f"^({_ELISION})(.+)$")
+_ELISION_ONLY_RE = re.compile(_ELISION)
 _DIGITS_AM_PM_RE = re.compile(r"^(\d+)([aApP][mM])$")
 # Lowercased word -> length of its first part.
 _ES_SPLITS = {
@@ -77,7 +79,7 @@ def is_elision(text: str) -> bool:
       >>> is_elision("d'"), is_elision("qu\u2019"), is_elision("grand'")
       (True, True, False)
     """
-    return len(text) in (2, 3) and bool(_ELISION_RE.match(text + "x"))
+    return bool(_ELISION_ONLY_RE.fullmatch(text))
 
 
 def split_whitespace(text: str) -> list[str]:

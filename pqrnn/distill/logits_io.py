@@ -440,10 +440,10 @@ def _strings(example: tf.train.Example, name: str) -> list[str]:
     return [v.decode("utf-8") for v in example.features.feature[name].bytes_list.value]
 
 
-def _serialized_records(path: str, dataset: tf.data.Dataset, compression: str) -> Iterator[bytes]:
-    """The dataset's records; a truncated or wrongly compressed file is a
+def _serialized_records(path: str, compression: str) -> Iterator[bytes]:
+    """The file's records; a truncated or wrongly compressed file is a
     LogitsFormatError that names the file and the record."""
-    iterator = dataset.as_numpy_iterator()
+    iterator = tf.data.TFRecordDataset(path, compression_type=compression).as_numpy_iterator()
     index = 0
     while True:
         try:
@@ -465,8 +465,7 @@ def iter_records(path: str | os.PathLike, header: LogitsHeader) -> Iterator[Teac
     """The records of `path`, validated against `header`."""
     path = os.fspath(path)
     num_intents, num_tags = len(header.intents), len(header.tags)
-    dataset = tf.data.TFRecordDataset(path, compression_type=header.compression)
-    for index, serialized in enumerate(_serialized_records(path, dataset, header.compression)):
+    for index, serialized in enumerate(_serialized_records(path, header.compression)):
         try:
             example = tf.train.Example.FromString(serialized)
         except Exception as e:  # protobuf's DecodeError

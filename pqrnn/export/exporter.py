@@ -17,7 +17,6 @@ Steps, in order; nothing is written until every artifact passed its checks:
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import json
 import os
 import shutil
@@ -30,6 +29,7 @@ from absl import logging
 
 import pqrnn
 from pqrnn import io_utils
+from pqrnn.data import catalog
 from pqrnn.data.example import Example
 from pqrnn.export import checks, converter, deploy_model, model_card, runner
 from pqrnn.training import experiment, predictor
@@ -145,8 +145,7 @@ def interleaved(examples: Sequence[Example], count: int) -> list[Example]:
     by_language: dict[str, list[Example]] = {}
     for example in examples:
         by_language.setdefault(example.language, []).append(example)
-    rounds = itertools.zip_longest(*by_language.values())
-    return [e for group in rounds for e in group if e is not None][:count]
+    return catalog.round_robin(list(by_language.values()))[:count]
 
 
 def load_run(workdir: str, num_calibration: int, calibration_seed: int, check_examples: int) -> Run:

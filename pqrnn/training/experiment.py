@@ -82,7 +82,7 @@ def load_examples(
     if not examples:
         # An empty split would train on nothing or score 0.00 everywhere.
         raise ValueError(
-            f"the {split} split of {data.dataset} ({config.data.languages or 'all languages'}) "
+            f"the {split} split of {data.dataset} ({data.languages or 'all languages'}) "
             f"has no examples ({_report_counts(report)}): check the data files and "
             "--config.data.*"
         )

@@ -351,7 +351,7 @@ def train(
             # Would loop forever: the pass over this epoch yielded no batch.
             raise RuntimeError(
                 f"epoch {epoch + 1}: the training dataset yielded no batch after skipping "
-                f"{step - epoch * steps_per_epoch} (an epoch should have {steps_per_epoch}): the "
+                f"{seen} (an epoch should have {steps_per_epoch}): the "
                 "training data shrank since this run started, or make_train_dataset yields fewer "
                 "batches than ceil(examples / batch_size)"
             )
