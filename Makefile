@@ -7,7 +7,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 CXX ?= g++
 CXXFLAGS_CORE := -std=c++17 -O2 -Wall -Wextra -Werror -fPIC
-APT_PACKAGES := libflatbuffers-dev bazel-bootstrap clang libclang-rt-14-dev qemu-user g++-aarch64-linux-gnu
+APT_PACKAGES := libicu-dev pkg-config libflatbuffers-dev bazel-bootstrap clang libclang-rt-14-dev qemu-user g++-aarch64-linux-gnu
 
 # The plain C++ cores (no TensorFlow): the projection and QRNN fo-pooling.
 CORE_SRCS := tflite_ops/projection/sequence_string_projection.cc tflite_ops/qrnn/qrnn_pooling.cc

@@ -300,8 +300,9 @@ def test_mtop_flat_drop_overlap_and_strict():
 def test_mtop_flat_language_from_folder_and_unspaced_script():
     examples, _ = read_mtop_train_flat(FIXTURES / "mtop_train_flat" / "th" / "train.tsv")
     assert examples[0].language == "th"
-    assert examples[0].tokens == ("ตั้งนาฬิกาปลุก", "ตอน", "เจ็ด", "โมง")
-    assert examples[0].tags == ("O", "B-DATE_TIME", "I-DATE_TIME", "I-DATE_TIME")
+    # The slot's tokens are MTOP's; the words before it are ICU's.
+    assert examples[0].tokens == ("ตั้ง", "นาฬิกา", "ปลุก", "ตอน", "เจ็ด", "โมง")
+    assert examples[0].tags == ("O", "O", "O", "B-DATE_TIME", "I-DATE_TIME", "I-DATE_TIME")
 
 
 def flat_row(utterance, flat, status="in_v2", overlap="0", locale="en_XX"):
@@ -385,8 +386,10 @@ def test_possessive_cut_by_a_slot_stays_one_token():
         ("Elimina mi recordatorio", "es", ["mi"], ["Elimina", "mi", "recordatorio"], 1),
         # A token boundary of the tokenizer counts as one: "Recuérda" "me".
         ("Recuérdame que me una", "es", ["me"], ["Recuérda", "me", "que", "me", "una"], 1),
-        # Inside a word only when there is nothing else (Thai has no spaces).
-        ("ตั้งปลุกพรุ่งนี้", "th", ["พรุ่งนี้"], ["ตั้งปลุก", "พรุ่งนี้"], 1),
+        # Inside a word only when there is nothing else.
+        ("remindme please", "en", ["me"], ["remind", "me", "please"], 1),
+        # Thai words between slots come from ICU (tokenizer rule 7).
+        ("ตั้งปลุกพรุ่งนี้", "th", ["พรุ่งนี้"], ["ตั้ง", "ปลุก", "พรุ่งนี้"], 2),
     ],
 )
 def test_align_flat_slots_prefers_whole_words(utterance, language, slot, expected, at):

@@ -136,13 +136,17 @@ def test_multiatis_hi_tr_have_fewer_intents():
     assert len(intents("hi")) < len(intents("en")) and len(intents("tr")) < len(intents("en"))
 
 
-@pytest.mark.parametrize("language", ["en", "de", "es", "fr", "hi"])
-def test_tokenizer_reproduces_mtop_tokens(language):
+@pytest.mark.parametrize(
+    "language, share",
+    [("en", 0.998), ("de", 0.998), ("es", 0.998), ("fr", 0.998), ("hi", 0.998), ("th", 0.94)],
+)
+def test_tokenizer_reproduces_mtop_tokens(language, share):
     """The tokenizer used between slots of MTOP train agrees with MTOP's own
-    tokens on >= 99.8% of eval utterances (docs/DATA.md)."""
+    tokens on >= 99.8% of eval utterances, Thai (segmented by ICU's
+    dictionary) on >= 94% (docs/DATA.md)."""
     text = split_path(ROOT, "mtop", language, "validation").read_text(encoding="utf-8")
     rows = [line.split("\t") for line in text.split("\n") if line]
     agree = collections.Counter(
         tokenize(r[3], language) == json.loads(r[7])["tokens"] for r in rows
     )
-    assert agree[True] / len(rows) >= 0.998
+    assert agree[True] / len(rows) >= share

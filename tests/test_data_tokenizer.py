@@ -45,6 +45,17 @@ def test_split_whitespace_each_code_point(space):
         ("call Anna 's mom", None, ["call", "Anna", "'", "s", "mom"]),
         ("the 80's", None, ["the", "80", "'", "s"]),
         ("क्या मौसम है?", None, ["क्या", "मौसम", "है", "?"]),
+        # Rule 7: Thai words by ICU's dictionary, cut where the script changes.
+        ("ตั้งนาฬิกาปลุกเวลา 7am", "th", ["ตั้ง", "นาฬิกา", "ปลุก", "เวลา", "7", "am"]),
+        (
+            "เปิดSpotify และเล่นเพลงของTaylor",
+            "th",
+            ["เปิด", "Spotify", "และ", "เล่น", "เพลง", "ของ", "Taylor"],
+        ),
+        ("iPhoneของฉันอยู่ไหน?", None, ["iPhone", "ของ", "ฉัน", "อยู่", "ไหน", "?"]),
+        # MTOP keeps "น." (o'clock) joined to the next word, as rule 1 does.
+        ("ตอน 17:00 น.ของวันเสาร์", "th", ["ตอน", "17", ":", "00", "น.ของ", "วัน", "เสาร์"]),
+        ("แม่'s", "th", ["แม่", "'s"]),
         ("", None, []),
     ],
 )
@@ -56,6 +67,38 @@ def test_tokenize_never_yields_whitespace_or_empty_tokens():
     text = "a\u00a0b\u3000c\td  e\u2028f\u205fg!?"
     tokens = tokenize(text)
     assert tokens == ["a", "b", "c", "d", "e", "f", "g", "!", "?"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["สวัสดีครับวันนี้อากาศดีมาก", "ดี\U0001d400ฉัน", "ก" * 500, "\u0e31\u0e48", "เปิดไฟ๚ๆ"],
+)
+def test_thai_segmentation_keeps_every_character(text):
+    """ICU's boundaries come in UTF-16 units; the cut must not lose, double
+    or split a character (also one outside the BMP, and combining marks
+    with no base)."""
+    from pqrnn.data.tokenizer import _thai_words
+
+    words = _thai_words(text)
+    assert "".join(words) == text and all(words)
+    assert "".join(tokenize(text, "th")) == text
+
+
+def test_thai_segmentation_is_thread_safe():
+    """One BreakIterator per thread: concurrent calls give the serial result."""
+    import concurrent.futures
+
+    texts = [f"ตั้งนาฬิกาปลุกเวลา {i} โมงเช้าให้ฉันหน่อย" * (1 + i % 3) for i in range(64)]
+    serial = [tokenize(t, "th") for t in texts]
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        assert list(pool.map(lambda t: tokenize(t, "th"), texts)) == serial
+
+
+def test_icu_version_is_reported():
+    from pqrnn.data.tokenizer import icu_version
+
+    major = icu_version().split(".")[0]
+    assert major.isdigit() and int(major) >= 60
 
 
 def test_normalize_splits_whitespace_and_continues_slots():

@@ -3,9 +3,12 @@
 MTOP's eval/test files carry the official tokens, but its train split
 (`mtop_train_flat/`) gives only the tokens of slots; the words between slots
 must be tokenized here. The rules below reproduce the official tokens of
-most MTOP eval utterances in English, German, Spanish, French and Hindi
-(docs/DATA.md has the measured agreement); they know nothing about Thai or
-other scripts written without spaces, whose runs of letters stay one token.
+MTOP eval utterances in English, German, Spanish, French, Hindi and Thai
+(docs/DATA.md has the measured agreement). Thai, written without spaces
+between words, is segmented by ICU's dictionary-based word break iterator
+(rule 7), the segmenter Android ships (android.icu.text.BreakIterator);
+other scripts written without spaces (Chinese, Japanese, Lao, Khmer)
+are not segmented: their runs of letters stay one token.
 
 Apps that feed raw user text to a model trained on MTOP should tokenize it
 with the same function, so that "me?" becomes "me ?" as at training time.
@@ -29,11 +32,19 @@ Rules, applied to each whitespace-separated chunk:
    "videollamada" -> "video" "llamada"); the list, `_ES_SPLITS`, was read off
    the official tokens of MTOP's Spanish eval and test splits. MTOP splits
    no other enclitic ("Envíale", "Búscame" stay whole).
+7. A word holding Thai script (U+0E00-U+0E7F) is split where the script
+   changes ("เปิดSpotify" -> "เปิด" "Spotify", as in MTOP), and each Thai run
+   at the word boundaries of ICU's BreakIterator for locale "th"
+   ("ตั้งนาฬิกาปลุก" -> "ตั้ง" "นาฬิกา" "ปลุก"); rules 3 to 6 then apply to
+   each part. This needs PyICU (`import icu`); the segmentation depends on
+   ICU's Thai dictionary, so record the ICU version (`icu_version()`) with a
+   model.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 
 # Unicode White_Space (PropList.txt), the set the projection op splits on.
@@ -69,6 +80,61 @@ _ES_SPLITS = {
     "videomensaje": 5,
     "videomensajes": 5,
 }
+
+
+_THAI_RE = re.compile("[\u0e00-\u0e7f]")
+_ICU = threading.local()  # a BreakIterator is not thread-safe: one per thread
+
+
+def _icu():
+    try:
+        import icu  # PyICU
+    except ImportError as e:  # pragma: no cover - PyICU is in requirements.txt
+        raise ImportError(
+            "tokenizing Thai text needs PyICU ('pip install pyicu', which builds against "
+            "the ICU headers: Debian package libicu-dev, plus pkg-config)"
+        ) from e
+    return icu
+
+
+def icu_version() -> str:
+    """The version of the ICU library that segments Thai (rule 7)."""
+    return _icu().ICU_VERSION
+
+
+def _script_runs(word: str) -> list[str]:
+    """`word` cut between a Thai letter and a letter or digit of another
+    script; the joiners of rule 1 ("." of "น.ของ") stay inside a run."""
+    runs, start = [], 0
+    for i in range(1, len(word)):
+        a, b = word[i - 1], word[i]
+        if (
+            is_word_char(a)
+            and is_word_char(b)
+            and bool(_THAI_RE.match(a)) != bool(_THAI_RE.match(b))
+        ):
+            runs.append(word[start:i])
+            start = i
+    runs.append(word[start:])
+    return runs
+
+
+def _thai_words(word: str) -> list[str]:
+    """Rule 7: `word` split at ICU's word boundaries for Thai."""
+    it = getattr(_ICU, "word_iterator", None)
+    if it is None:
+        icu = _icu()
+        it = _ICU.word_iterator = icu.BreakIterator.createWordInstance(icu.Locale("th"))
+    it.setText(word)
+    # PyICU reports boundaries in UTF-16 code units. The runs given here hold
+    # Thai letters and rule 1's joiners, all in the BMP, but cutting by code
+    # units keeps any text whole.
+    units = word.encode("utf-16-le")
+    pieces, start = [], it.first()
+    for end in it:
+        pieces.append(units[2 * start : 2 * end].decode("utf-16-le"))
+        start = end
+    return [p for p in pieces if p]
 
 
 def is_elision(text: str) -> bool:
@@ -161,8 +227,13 @@ def tokenize(text: str, language: str | None = None) -> list[str]:
     tokens: list[str] = []
     for chunk in split_whitespace(text):
         for piece in _split_chunk(chunk):
-            if is_word_char(piece[0]):
-                tokens.extend(_split_word(piece, language))
-            else:
+            if not is_word_char(piece[0]):
                 tokens.append(piece)
+            elif _THAI_RE.search(piece):
+                for run in _script_runs(piece):
+                    parts = _thai_words(run) if _THAI_RE.search(run) else [run]
+                    for part in parts:
+                        tokens.extend(_split_word(part, language))
+            else:
+                tokens.extend(_split_word(piece, language))
     return tokens
