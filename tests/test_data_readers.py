@@ -71,6 +71,19 @@ def test_multiatis_fixture(caplog):
     ]
 
 
+@pytest.mark.parametrize("utterance, tags", [("", ""), (" \u00a0", "O"), ("", "O O")])
+def test_blank_utterance_is_empty_utterance_not_a_tag_fault(tmp_path, utterance, tags):
+    """A row with no token is reported as such, in both tab-separated readers,
+    not as a bad tag or a count mismatch of the tags against nothing."""
+    path = write(
+        tmp_path / "train_EN.tsv",
+        f"id\tutterance\tslot_labels\tintent\n1\t{utterance}\t{tags}\tx\n",
+    )
+    assert read_multiatis(path)[1].skipped == {"empty_utterance": 1}
+    path = write(tmp_path / "mine.tsv", f"tokens\ttags\tintent\n{utterance}\t{tags}\tx\n")
+    assert read_tsv(path)[1].skipped == {"empty_utterance": 1}
+
+
 def test_multiatis_strict_raises_with_file_and_line():
     path = FIXTURES / "multiatis" / "train_EN.tsv"
     with pytest.raises(DataFormatError, match=r"train_EN\.tsv:6: utterance has 4 .* 3 tags") as e:

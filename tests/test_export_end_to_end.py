@@ -16,6 +16,7 @@ import pytest
 
 import pqrnn  # noqa: F401
 from pqrnn.configs import smoke
+from pqrnn.data.tokenizer import icu_version
 from pqrnn.export import checks, exporter, model_card, quantize_run, runner
 
 pytestmark = pytest.mark.slow  # trains two smoke models (~1.5 min in all)
@@ -74,6 +75,10 @@ def test_export_writes_checked_artifacts_with_cards(exported):
         # The 150 checked dev utterances cover every language (50 each).
         assert set(card["checks"]["predictions"]["per_language"]) == {"en", "de", "fr"}
         assert card["training_config"]["model"]["name"] == "pqrnn"
+        assert card["tokenizer"] == {
+            "function": "pqrnn.data.tokenize",
+            "icu_version": icu_version(),
+        }
     assert report["artifacts"]["float32"]["predictions"]["identical"] >= 0.995
     assert report["artifacts"]["int8"]["bytes"] < report["artifacts"]["float32"]["bytes"]
     with open(os.path.join(out, exporter.REPORT_FILE)) as f:

@@ -253,6 +253,15 @@ class IssueLog:
             return None
         return columns
 
+    def blank(self, line: int, utterance: str) -> bool:
+        """Whether `utterance` holds nothing but whitespace, recording the row
+        as skipped (`empty_utterance`, the reason `normalized` gives when no
+        token is left) before its tags are judged against no tokens."""
+        if WHITESPACE_RE.sub("", utterance):
+            return False
+        self.fault(line, SKIPPED, "empty_utterance", "expected at least one token")
+        return True
+
     def normalized(
         self, line: int, tokens: Sequence[str], tags: Sequence[str]
     ) -> tuple[tuple[str, ...], tuple[str, ...]] | None:

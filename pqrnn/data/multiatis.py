@@ -90,6 +90,8 @@ def read_multiatis(
         if columns is None:
             continue
         row_id, utterance, slot_labels, intent = columns
+        if log.blank(number, utterance):
+            continue
         tokens = utterance.split(" ")
         tags = slot_labels.split(" ")
         if len(tokens) != len(tags):

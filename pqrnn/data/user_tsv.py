@@ -83,6 +83,8 @@ def read_tsv(
         columns = log.columns(number, text, error, len(names), " as in the header")
         if columns is None:
             continue
+        if log.blank(number, columns[index["tokens"]]):
+            continue
         tokens = columns[index["tokens"]].split(" ")
         tags = columns[index["tags"]].split(" ")
         intent = columns[index["intent"]]

@@ -121,6 +121,7 @@ class Run:
     dev: list
     calibration_texts: list[str]
     raw_config: dict
+    train_summary: dict | None = None
 
     @property
     def config(self):
@@ -158,8 +159,10 @@ def load_run(workdir: str, num_calibration: int, calibration_seed: int, check_ex
     texts = converter.representative_texts(
         train, num_calibration, calibration_seed, same_length=experiment.uses_tokens(trained.config)
     )
-    raw_config = io_utils.read_json(experiment.workdir_paths(workdir)["config"])
-    return Run(workdir, trained, dev, texts, raw_config)
+    paths = experiment.workdir_paths(workdir)
+    raw_config = io_utils.read_json(paths["config"])
+    summary = io_utils.read_json(paths["summary"]) if os.path.exists(paths["summary"]) else None
+    return Run(workdir, trained, dev, texts, raw_config, summary)
 
 
 def quantization_settings(workdir: str, requested: str) -> dict:
@@ -218,6 +221,12 @@ def _card(run: Run, precision: str, quantization: dict | None, pooling: str) -> 
         },
         "training_config": run.raw_config,
         "training_step": run.trained.step,
+        # How the training text was tokenized: apps tokenize raw text the same
+        # way (Thai words by ICU; its version as recorded by the training run).
+        "tokenizer": {
+            "function": "pqrnn.data.tokenize",
+            "icu_version": (run.train_summary or {}).get("icu_version"),
+        },
     }
     if run.is_text_model:
         projection = experiment.projection_kwargs(config, training=False)

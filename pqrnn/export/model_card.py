@@ -21,8 +21,10 @@ Card fields (format "pqrnn.model_card", version 1):
   intent_labels / slot_tags: the label of each output id, in id order
     (the last is "<unk>", a class the training data never uses)
   projection: the SequenceStringProjection attributes (pqrnn models)
-  pqrnn_version, training_config (the run's config.json), checks (what the
-  exporter verified before writing the file)
+  pqrnn_version, training_config (the run's config.json), training_step,
+  tokenizer: {"function": "pqrnn.data.tokenize", "icu_version": the ICU that
+    segmented Thai training text, as the training run recorded it}
+  checks (what the exporter verified before writing the file)
 
 Example:
     >>> card = read_model_card("model_int8.tflite")

@@ -33,6 +33,7 @@ import tf_keras as keras
 from absl import logging
 
 from pqrnn import io_utils, metrics, models
+from pqrnn.data import tokenizer
 from pqrnn.data.example import Example, ReadReport
 from pqrnn.data.vocab import LabelVocabs
 from pqrnn.training import experiment, predictor
@@ -381,6 +382,9 @@ def train(
         "train_seconds_this_run": round(train_seconds, 1),
         "examples_per_second": round(progress.examples_per_second, 1),
         "validation": validation,
+        # Thai text that pqrnn.data.tokenize read (MTOP train) was segmented by
+        # this ICU's dictionary; apps should segment with a close version.
+        "icu_version": tokenizer.icu_version(),
     }
     if is_chief:
         io_utils.atomic_write_json(paths["summary"], summary)
