@@ -122,6 +122,26 @@ def test_an_empty_split_is_an_error_before_any_workdir_file(tmp_path):
     assert not (workdir / "vocabs.json").exists()
 
 
+def test_max_train_examples_takes_every_language_in_turn(tmp_path):
+    """The files store languages one after another; a cap on the training
+    examples must not keep the first language alone."""
+    from pqrnn.configs import smoke
+    from pqrnn.data import Example, write_tsv
+    from pqrnn.training import experiment
+
+    rows = [
+        Example(f"{lang}{i}", lang, ("hi",), ("O",), "greet") for lang in "xyz" for i in range(4)
+    ]
+    path = tmp_path / "train.tsv"
+    write_tsv(path, rows)
+    config = smoke.get_config("pqrnn")
+    config.data.update(dataset="tsv", train_files=str(path), max_train_examples=5)
+    examples, _ = experiment.load_examples(config, "train")
+    assert [e.id for e in examples] == ["x0", "y0", "z0", "x1", "y1"]
+    config.data.max_train_examples = 0
+    assert len(experiment.load_examples(config, "train")[0]) == 12
+
+
 def test_a_dataset_with_fewer_batches_than_an_epoch_is_an_error_not_a_hang(tmp_path):
     from pqrnn.configs import smoke
     from pqrnn.training import experiment, trainer

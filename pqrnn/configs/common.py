@@ -22,7 +22,8 @@ def base_config(model: str = "pqrnn") -> ml_collections.ConfigDict:
       strict: raise on the first malformed row instead of warning and
         skipping it (skips are counted in the run's summary either way).
       drop_overlap: MTOP train only, drop rows with overlapping slots.
-      max_train_examples: keep only this many training examples (0 = all).
+      max_train_examples: keep only this many training examples (0 = all),
+        taken round-robin over the languages (file order within each).
     projection: attributes of the projection op (feature_size is the model's).
     model: name plus one sub-config per model family (pqrnn.models.config).
     train:

@@ -48,6 +48,22 @@ def round_robin(groups: Sequence[Sequence[T]]) -> list[T]:
     return out
 
 
+def interleaved(examples: Sequence[Example], count: int) -> list[Example]:
+    """The first `count` examples taken round-robin over their languages (file
+    order within each), so that a subset covers every language (the splits
+    are stored language by language).
+
+    Example:
+    >>> xs = [Example(str(i), l, ("a",), ("O",), "x") for i, l in enumerate("eeedd")]
+    >>> [(x.language, x.id) for x in interleaved(xs, 4)]
+    [('e', '0'), ('d', '3'), ('e', '1'), ('d', '4')]
+    """
+    by_language: dict[str, list[Example]] = {}
+    for example in examples:
+        by_language.setdefault(example.language, []).append(example)
+    return round_robin(list(by_language.values()))[:count]
+
+
 def find_data_root(root: str | os.PathLike | None = None) -> pathlib.Path | None:
     """The real-data folder: `root` if given, else $PQRNN_SHARED_DATA, else
     `<repository>/../shared/data`; None when the chosen folder does not exist."""

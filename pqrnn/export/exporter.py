@@ -22,7 +22,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import tensorflow as tf
 from absl import logging
@@ -30,7 +30,6 @@ from absl import logging
 import pqrnn
 from pqrnn import io_utils
 from pqrnn.data import catalog
-from pqrnn.data.example import Example
 from pqrnn.export import checks, converter, deploy_model, model_card, runner
 from pqrnn.training import experiment, predictor
 
@@ -93,7 +92,7 @@ class ExportOptions:
       num_calibration: training utterances for int8 calibration.
       calibration_seed: which ones (a seeded shuffle).
       check_examples: dev utterances to check on (0: the whole split; else
-        that many taken round-robin over the languages, `interleaved`).
+        that many taken round-robin over the languages, `catalog.interleaved`).
       batch_size: utterances per call while checking text models.
       force: write files that fail their checks.
       saved_model: also write the float SavedModel.
@@ -132,29 +131,12 @@ class Run:
         return not experiment.uses_tokens(self.config)
 
 
-def interleaved(examples: Sequence[Example], count: int) -> list[Example]:
-    """The first `count` examples taken round-robin over their languages (file
-    order within each), so that a check on a subset covers every language
-    (the splits are stored language by language).
-
-    Example:
-    >>> from pqrnn.data import Example
-    >>> xs = [Example(str(i), l, ("a",), ("O",), "x") for i, l in enumerate("eeedd")]
-    >>> [(x.language, x.id) for x in interleaved(xs, 4)]
-    [('e', '0'), ('d', '3'), ('e', '1'), ('d', '4')]
-    """
-    by_language: dict[str, list[Example]] = {}
-    for example in examples:
-        by_language.setdefault(example.language, []).append(example)
-    return catalog.round_robin(list(by_language.values()))[:count]
-
-
 def load_run(workdir: str, num_calibration: int, calibration_seed: int, check_examples: int) -> Run:
     """Restores `workdir` and loads its dev split and calibration utterances."""
     trained = predictor.TrainedModel.restore(workdir)
     dev, _ = experiment.load_examples(trained.config, "validation")
     if check_examples:
-        dev = interleaved(dev, check_examples)
+        dev = catalog.interleaved(dev, check_examples)
     train, _ = experiment.load_examples(trained.config, "train")
     texts = converter.representative_texts(
         train, num_calibration, calibration_seed, same_length=experiment.uses_tokens(trained.config)

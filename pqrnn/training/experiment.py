@@ -77,7 +77,9 @@ def load_examples(
     examples = [e for part, _ in pairs for e in part]
     report = ReadReport.combine(r for _, r in pairs)
     if split == "train" and data.max_train_examples:
-        examples = examples[: data.max_train_examples]
+        # Round-robin over languages: the first N rows of the files would be
+        # the first languages' alone.
+        examples = catalog.interleaved(examples, data.max_train_examples)
     logging.info("%s: %d examples (%s)", split, len(examples), _report_counts(report))
     if not examples:
         # An empty split would train on nothing or score 0.00 everywhere.
