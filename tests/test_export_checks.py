@@ -111,3 +111,40 @@ def test_compare_predictions_criteria():
     # An int8 file that scores higher than its Keras model is not refused.
     better = checks.compare_predictions(two_wrong, right, examples, "int8")
     assert better["passed"] and better["exact_match_delta_points"] == pytest.approx(1.0)
+
+
+def test_export_report_is_written_last_and_names_each_file_by_sha256(tmp_path, monkeypatch):
+    """A folder whose export stopped halfway has no report (the old one goes
+    first), and a complete one's report names every file by content."""
+    import hashlib
+    import json
+
+    from pqrnn import io_utils
+    from pqrnn.export import exporter
+
+    def artifacts(tag):
+        return [exporter.Artifact(p, f"{tag}-{p}".encode(), {}, {}) for p in ("float32", "int8")]
+
+    def report():
+        return {"artifacts": {"float32": {}, "int8": {}}}
+
+    exporter.write_outputs(str(tmp_path), artifacts("old"), report())
+    written = json.loads((tmp_path / exporter.REPORT_FILE).read_text())
+    for precision in ("float32", "int8"):
+        content = (tmp_path / f"model_{precision}.tflite").read_bytes()
+        assert written["artifacts"][precision]["sha256"] == hashlib.sha256(content).hexdigest()
+
+    real_write = io_utils.atomic_write_bytes
+
+    def fail_on_int8(path, content):
+        if path.endswith("model_int8.tflite"):
+            raise OSError("disk full")
+        real_write(path, content)
+
+    monkeypatch.setattr(io_utils, "atomic_write_bytes", fail_on_int8)
+    with pytest.raises(OSError, match="disk full"):
+        exporter.write_outputs(str(tmp_path), artifacts("new"), report())
+    # The float file is new, the int8 file old: no report vouches for the pair.
+    assert (tmp_path / "model_float32.tflite").read_bytes() == b"new-float32"
+    assert (tmp_path / "model_int8.tflite").read_bytes() == b"old-int8"
+    assert not (tmp_path / exporter.REPORT_FILE).exists()

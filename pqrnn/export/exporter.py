@@ -17,12 +17,13 @@ Steps, in order; nothing is written until every artifact passed its checks:
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import tensorflow as tf
 from absl import logging
@@ -487,16 +488,42 @@ def export(workdir: str, options: ExportOptions | None = None) -> dict:
     report["failures"] = failures
     if failures and not options.force:
         raise ArtifactCheckError(failures, report, hint)
+
+    def saved_model(path):
+        write_saved_model(path, float_serve, float_model, artifacts[0].card)
+
+    write_outputs(output_dir, artifacts, report, saved_model if options.saved_model else None)
+    return report
+
+
+def write_outputs(
+    output_dir: str,
+    artifacts: Sequence[Artifact],
+    report: dict,
+    saved_model: Callable[[str], None] | None = None,
+) -> None:
+    """Writes the files, then the report, into `output_dir`.
+
+    Each file is replaced atomically, but not the folder as one unit: the
+    old report goes first and the new one, which names every file with its
+    SHA-256, comes last, so a folder without `export_report.json` holds an
+    interrupted export (files of two exports, possibly).
+    """
+    report_path = os.path.join(output_dir, REPORT_FILE)
+    if os.path.exists(report_path):
+        os.remove(report_path)
     for artifact in artifacts:
         path = os.path.join(output_dir, artifact.file_name)
         io_utils.atomic_write_bytes(path, artifact.content)
+        report["artifacts"][artifact.precision]["sha256"] = hashlib.sha256(
+            artifact.content
+        ).hexdigest()
         logging.info("wrote %s (%d bytes)", path, len(artifact.content))
-    if options.saved_model:
+    if saved_model is not None:
         path = os.path.join(output_dir, "saved_model")
-        write_saved_model(path, float_serve, float_model, artifacts[0].card)
+        saved_model(path)
         logging.info("wrote %s", path)
-    io_utils.atomic_write_json(os.path.join(output_dir, REPORT_FILE), report)
-    return report
+    io_utils.atomic_write_json(report_path, report)
 
 
 def format_report(report: dict) -> str:
