@@ -1,4 +1,4 @@
-"""The Examples in the docstrings of the layers and models run as written."""
+"""The Examples in the docstrings of the layers, models and data modules run as written."""
 
 import doctest
 import importlib
@@ -19,6 +19,10 @@ MODULES = [
     "pqrnn.models.metrics",
     "pqrnn.models.sizing",
     "pqrnn.models.vocabulary",
+    "pqrnn.data.tokenizer",
+    "pqrnn.data.catalog",
+    "pqrnn.data.mtop",
+    "pqrnn.data.vocab",
 ]
 
 
