@@ -101,6 +101,20 @@ def test_icu_version_is_reported():
     assert major.isdigit() and int(major) >= 60
 
 
+def test_without_pyicu_only_thai_needs_it(monkeypatch):
+    import sys
+    import threading
+
+    from pqrnn.data import tokenizer
+
+    monkeypatch.setitem(sys.modules, "icu", None)  # `import icu` raises ImportError
+    monkeypatch.setattr(tokenizer, "_ICU", threading.local())  # no cached iterator
+    assert tokenizer.icu_version() is None
+    assert tokenize("set an alarm for 7am", "en") == ["set", "an", "alarm", "for", "7", "am"]
+    with pytest.raises(ImportError, match="PyICU"):
+        tokenize("ตั้งนาฬิกาปลุก", "th")
+
+
 def test_normalize_splits_whitespace_and_continues_slots():
     tokens = ("fly", "to", "d.\u00a0c.", "at\u20039\u3000am")
     tags = ("O", "O", "B-city", "B-time")

@@ -89,7 +89,7 @@ _ICU = threading.local()  # a BreakIterator is not thread-safe: one per thread
 def _icu():
     try:
         import icu  # PyICU
-    except ImportError as e:  # pragma: no cover - PyICU is in requirements.txt
+    except ImportError as e:
         raise ImportError(
             "tokenizing Thai text needs PyICU ('pip install pyicu', which builds against "
             "the ICU headers: Debian package libicu-dev, plus pkg-config)"
@@ -97,9 +97,13 @@ def _icu():
     return icu
 
 
-def icu_version() -> str:
-    """The version of the ICU library that segments Thai (rule 7)."""
-    return _icu().ICU_VERSION
+def icu_version() -> str | None:
+    """The version of the ICU library that segments Thai (rule 7), or None
+    when PyICU is not installed (text without Thai still tokenizes then)."""
+    try:
+        return _icu().ICU_VERSION
+    except ImportError:
+        return None
 
 
 def _script_runs(word: str) -> list[str]:

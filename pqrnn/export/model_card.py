@@ -23,7 +23,8 @@ Card fields (format "pqrnn.model_card", version 1):
   projection: the SequenceStringProjection attributes (pqrnn models)
   pqrnn_version, training_config (the run's config.json), training_step,
   tokenizer: {"function": "pqrnn.data.tokenize", "icu_version": the ICU that
-    segmented Thai training text, as the training run recorded it}
+    segmented Thai training text, as the training run recorded it; null
+    when PyICU was not installed, so no Thai was read}
   checks (what the exporter verified before writing the file)
 
 Example:

@@ -384,6 +384,7 @@ def train(
         "validation": validation,
         # Thai text that pqrnn.data.tokenize read (MTOP train) was segmented by
         # this ICU's dictionary; apps should segment with a close version.
+        # None: PyICU absent, so no Thai was read.
         "icu_version": tokenizer.icu_version(),
     }
     if is_chief:
