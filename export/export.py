@@ -19,6 +19,7 @@ from __future__ import annotations
 from absl import app, flags, logging
 
 import pqrnn  # noqa: F401
+from pqrnn import decoding
 from pqrnn.export import exporter
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "Training workdir to export.", required=True)
@@ -58,6 +59,13 @@ _FLOAT_LOGITS = flags.DEFINE_bool(
     "int8 (PTQ) files: the classifiers compute in float (float16 weights) and write float32 "
     "logits instead of int8 ones; --nofloat_logits for all-int8 (docs/EXPORT.md).",
 )
+_SLOT_DECODING = flags.DEFINE_enum(
+    "slot_decoding",
+    decoding.DEFAULT,
+    list(decoding.MODES),
+    "How apps read the slot logits, recorded in the card and used by the checks: "
+    "viterbi (the best valid BIO sequence) or argmax (docs/EXPORT.md, 'Decoding slots').",
+)
 _FORCE = flags.DEFINE_bool("force", False, "Write the files even if a check fails.")
 _SAVED_MODEL = flags.DEFINE_bool("saved_model", True, "Also write the float SavedModel.")
 
@@ -76,6 +84,7 @@ def main(argv):
         check_examples=_CHECK_EXAMPLES.value,
         force=_FORCE.value,
         saved_model=_SAVED_MODEL.value,
+        slot_decoding=_SLOT_DECODING.value,
     )
     try:
         report = exporter.export(_WORKDIR.value, options)

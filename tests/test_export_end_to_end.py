@@ -75,6 +75,7 @@ def test_export_writes_checked_artifacts_with_cards(exported):
         # The 150 checked dev utterances cover every language (50 each).
         assert set(card["checks"]["predictions"]["per_language"]) == {"en", "de", "fr"}
         assert card["training_config"]["model"]["name"] == "pqrnn"
+        assert card["slot_decoding"] == "viterbi"
         assert card["tokenizer"] == {
             "function": "pqrnn.data.tokenize",
             "icu_version": icu_version(),
@@ -229,6 +230,44 @@ def test_evaluate_binary_reads_everything_from_the_card(exported):
         metrics = json.load(f)
     assert set(metrics["per_language"]) == {"en", "de", "fr"}
     assert metrics["precision"] == "int8" and metrics["macro"]["num_examples"] == 450
+    assert metrics["slot_decoding"] == "viterbi"  # as the card says
+
+
+def _valid_bio(tags) -> bool:
+    previous = "O"
+    for tag in tags:
+        if tag.startswith("I-") and previous[2:] != tag[2:]:
+            return False
+        previous = tag
+    return True
+
+
+def test_viterbi_keeps_valid_argmax_sequences_and_repairs_the_others(pqrnn_workdir, exported):
+    from pqrnn.training import experiment, predictor
+
+    trained = predictor.TrainedModel.restore(pqrnn_workdir)
+    examples, _ = experiment.load_examples(trained.config, "validation")
+    out, _ = exported
+    with open(os.path.join(out, "model_float32.tflite"), "rb") as f:
+        content = f.read()
+    tflite = runner.TFLiteNLUModel(content)
+    for predict in (trained.predict, tflite.predict):
+        argmax = predict(examples, slot_decoding="argmax")
+        viterbi = predict(examples, slot_decoding="viterbi")
+        repaired = 0
+        for (intent_a, tags_a), (intent_v, tags_v) in zip(argmax, viterbi, strict=True):
+            assert intent_a == intent_v and _valid_bio(tags_v)
+            if _valid_bio(tags_a):
+                assert tags_v == tags_a  # the unconstrained best is also the best valid one
+            else:
+                repaired += 1
+        assert repaired > 0  # a 100-step smoke model emits invalid sequences to repair
+    # A card without slot_decoding (files written before it) reads by argmax.
+    card = dict(tflite.card)
+    del card["slot_decoding"]
+    old = runner.TFLiteNLUModel(model_card.add_model_card(content, card))
+    assert old.slot_decoding == "argmax"
+    assert old.predict(examples[:50]) == tflite.predict(examples[:50], slot_decoding="argmax")
 
 
 @pytest.fixture(scope="module")

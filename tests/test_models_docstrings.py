@@ -23,6 +23,7 @@ MODULES = [
     "pqrnn.data.catalog",
     "pqrnn.data.mtop",
     "pqrnn.data.vocab",
+    "pqrnn.decoding",
 ]
 
 

@@ -11,6 +11,11 @@ input format and projection come from its model card, the data settings
 With --predictions_output, each utterance's prediction is written too, for
 `pqrnn.bin.compare` (is one model's lead over another more than chance?).
 
+Slot tags are the best valid BIO sequence under the model's per-token
+log-probabilities (`pqrnn.decoding`, --slot_decoding=viterbi) unless
+--slot_decoding=argmax; figures in docs/RESULTS.md dated before 2026-12-06
+(session 13) were argmax-decoded.
+
 Metrics (pqrnn.metrics): intent accuracy, slot F1 (span level, CoNLL
 semantics) and exact match (intent and every top-level slot correct), per
 language and macro-averaged over languages.
@@ -23,7 +28,7 @@ import os
 
 from absl import app, flags, logging
 
-from pqrnn import io_utils, metrics
+from pqrnn import decoding, io_utils, metrics
 from pqrnn.training import experiment, predictor
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "Training workdir to evaluate.")
@@ -48,6 +53,14 @@ _OUTPUT = flags.DEFINE_string(
     "<model>.metrics_<split>.json beside a --tflite file).",
 )
 _BATCH_SIZE = flags.DEFINE_integer("batch_size", 256, "Examples per inference batch.")
+_SLOT_DECODING = flags.DEFINE_enum(
+    "slot_decoding",
+    None,
+    list(decoding.MODES),
+    "How slot logits become tags (pqrnn.decoding): viterbi (the best valid BIO sequence) or "
+    "argmax. Default: viterbi for a workdir; for --tflite, what its model card says "
+    "(argmax for files exported before the card recorded it).",
+)
 _PREDICTIONS = flags.DEFINE_string(
     "predictions_output",
     None,
@@ -98,10 +111,12 @@ def main_tflite(path: str) -> None:
     card = model.card
     examples, report = _load(ml_collections.ConfigDict(card["training_config"]))
     unknown = model_card.label_vocabs(card).count_unknown(examples, strict=_STRICT.value)
-    predictions = model.predict(examples, batch_size=_BATCH_SIZE.value)
+    slot_decoding = _SLOT_DECODING.value or model.slot_decoding
+    predictions = model.predict(examples, batch_size=_BATCH_SIZE.value, slot_decoding=slot_decoding)
     results = metrics.evaluate(predictions, examples)
     results.update(
         split=_SPLIT.value,
+        slot_decoding=slot_decoding,
         step=card.get("training_step"),
         model=card["model"],
         tflite=path,
@@ -129,9 +144,13 @@ def main(argv):
     # Labels the model never saw cannot be predicted: count and name them
     # (with --strict, the first one is an error).
     unknown = trained.vocabs.count_unknown(examples, strict=_STRICT.value)
-    predictions = trained.predict(examples, batch_size=_BATCH_SIZE.value)
+    slot_decoding = _SLOT_DECODING.value or decoding.DEFAULT
+    predictions = trained.predict(
+        examples, batch_size=_BATCH_SIZE.value, slot_decoding=slot_decoding
+    )
     results = metrics.evaluate(predictions, examples)
     results["split"] = _SPLIT.value
+    results["slot_decoding"] = slot_decoding
     results["step"] = trained.step
     results["model"] = config.model.name
     results["read_report"] = report.summary()

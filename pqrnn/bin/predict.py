@@ -15,6 +15,7 @@ import sys
 import numpy as np
 from absl import app, flags
 
+from pqrnn import decoding
 from pqrnn.data import tokenize
 from pqrnn.data.example import Example, normalize_tokens
 from pqrnn.metrics import bio_spans
@@ -24,6 +25,14 @@ _TEXT = flags.DEFINE_multi_string("text", [], "Utterance(s); default: one per li
 _LANGUAGE = flags.DEFINE_string("language", "", "Language code recorded with each prediction.")
 _PRETOKENIZED = flags.DEFINE_bool(
     "pretokenized", False, "Split on whitespace only instead of pqrnn.data.tokenize."
+)
+
+
+_SLOT_DECODING = flags.DEFINE_enum(
+    "slot_decoding",
+    decoding.DEFAULT,
+    list(decoding.MODES),
+    "viterbi (the best valid BIO sequence) or argmax (each token's best tag).",
 )
 
 
@@ -42,7 +51,12 @@ def main(argv):
     examples = [to_example(i, t, _LANGUAGE.value, _PRETOKENIZED.value) for i, t in enumerate(texts)]
     trained = predictor.TrainedModel.restore(_WORKDIR.value)
     predictions, logits = predictor.predict_examples(
-        trained.config, trained.model, trained.vocabs, examples, return_logits=True
+        trained.config,
+        trained.model,
+        trained.vocabs,
+        examples,
+        return_logits=True,
+        slot_decoding=_SLOT_DECODING.value,
     )
     for text, example, (intent, tags), (intent_logits, _) in zip(
         texts, examples, predictions, logits, strict=True

@@ -15,7 +15,7 @@ from typing import Protocol
 import numpy as np
 from absl import logging
 
-from pqrnn import metrics
+from pqrnn import decoding, metrics
 from pqrnn.data.example import OUTSIDE, Example
 from pqrnn.data.pipeline import kept_tokens
 from pqrnn.data.vocab import UNKNOWN_LABEL
@@ -98,11 +98,18 @@ class PqrnnTeacher:
         ]
 
 
-def predictions(teacher: Teacher, examples: Sequence[Example], logits: Sequence[Logits]):
-    """(intent, tags) per example from logits: argmax; a "<unk>" tag reads "O"."""
+def predictions(
+    teacher: Teacher,
+    examples: Sequence[Example],
+    logits: Sequence[Logits],
+    slot_decoding: str = decoding.DEFAULT,
+):
+    """(intent, tags) per example from logits: the intent's argmax, tags by
+    `slot_decoding` (`pqrnn.decoding`); a "<unk>" tag reads "O"."""
+    decoder = decoding.BioDecoder(teacher.tags, slot_decoding)
     out = []
     for _example, (intent, slots) in zip(examples, logits, strict=True):
-        tags = [teacher.tags[int(i)] for i in np.argmax(slots, axis=-1)]
+        tags = [teacher.tags[int(i)] for i in decoder.decode(slots)]
         out.append(
             (
                 teacher.intents[int(np.argmax(intent))],
@@ -112,9 +119,15 @@ def predictions(teacher: Teacher, examples: Sequence[Example], logits: Sequence[
     return out
 
 
-def evaluate(teacher: Teacher, examples: Sequence[Example]) -> dict:
-    """pqrnn.metrics.evaluate of the teacher's argmax predictions."""
-    return metrics.evaluate(predictions(teacher, examples, teacher.logits(examples)), examples)
+def evaluate(
+    teacher: Teacher, examples: Sequence[Example], slot_decoding: str = decoding.DEFAULT
+) -> dict:
+    """pqrnn.metrics.evaluate of the teacher's predictions (slots decoded by
+    `slot_decoding`, recorded in the result)."""
+    logits = teacher.logits(examples)
+    results = metrics.evaluate(predictions(teacher, examples, logits, slot_decoding), examples)
+    results["slot_decoding"] = slot_decoding
+    return results
 
 
 def write_logits(

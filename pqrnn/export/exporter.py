@@ -29,7 +29,7 @@ import tensorflow as tf
 from absl import logging
 
 import pqrnn
-from pqrnn import io_utils
+from pqrnn import decoding, io_utils
 from pqrnn.data import catalog
 from pqrnn.export import checks, converter, deploy_model, model_card, runner
 from pqrnn.training import experiment, predictor
@@ -97,6 +97,9 @@ class ExportOptions:
       batch_size: utterances per call while checking text models.
       force: write files that fail their checks.
       saved_model: also write the float SavedModel.
+      slot_decoding: how slot logits are read (`pqrnn.decoding`: "viterbi",
+        the best valid BIO sequence, or "argmax"); the card records it and the
+        checks compare Keras and .tflite predictions decoded this way.
     """
 
     output_dir: str | None = None
@@ -110,6 +113,7 @@ class ExportOptions:
     batch_size: int = 64
     force: bool = False
     saved_model: bool = True
+    slot_decoding: str = decoding.DEFAULT
 
 
 @dataclasses.dataclass
@@ -187,7 +191,13 @@ class Artifact:
         return f"model_{self.precision}.tflite"
 
 
-def _card(run: Run, precision: str, quantization: dict | None, pooling: str) -> dict:
+def _card(
+    run: Run,
+    precision: str,
+    quantization: dict | None,
+    pooling: str,
+    slot_decoding: str = decoding.DEFAULT,
+) -> dict:
     config = run.config
     vocabs = run.trained.vocabs
     card = {
@@ -202,6 +212,9 @@ def _card(run: Run, precision: str, quantization: dict | None, pooling: str) -> 
             "slots": "float32 [B, T, S] logits per token position, S = len(slot_tags)",
             "sequence_length": "int32 [B] token positions per utterance",
         },
+        # Read the slot logits as a BIO sequence this way (pqrnn.decoding;
+        # docs/EXPORT.md, "Decoding slots").
+        "slot_decoding": slot_decoding,
         "training_config": run.raw_config,
         "training_step": run.trained.step,
         # How the training text was tokenized: apps tokenize raw text the same
@@ -283,7 +296,9 @@ def build_artifacts(run: Run, options: ExportOptions, quantization: dict):
     config = run.config
     trained = run.trained
     logging.info("Keras predictions on %d dev utterances", len(run.dev))
-    keras_predictions = trained.predict(run.dev, batch_size=options.batch_size)
+    keras_predictions = trained.predict(
+        run.dev, batch_size=options.batch_size, slot_decoding=options.slot_decoding
+    )
     representative = representative_dataset(run)
     if run.is_text_model:
         float_model = deploy_model.build_deploy_model(trained.model, options.pooling)
@@ -307,7 +322,12 @@ def build_artifacts(run: Run, options: ExportOptions, quantization: dict):
         int8_serve = converter.text_serving_function(config, int8_model)
         logging.info("Keras (QAT) predictions on %d dev utterances", len(run.dev))
         int8_reference = predictor.predict_examples(
-            config, int8_model, trained.vocabs, run.dev, batch_size=options.batch_size
+            config,
+            int8_model,
+            trained.vocabs,
+            run.dev,
+            batch_size=options.batch_size,
+            slot_decoding=options.slot_decoding,
         )
 
     artifacts = []
@@ -331,7 +351,7 @@ def build_artifacts(run: Run, options: ExportOptions, quantization: dict):
                 "num_calibration": len(run.calibration_texts),
                 "calibration_seed": options.calibration_seed,
             }
-        card = _card(run, precision, method, options.pooling)
+        card = _card(run, precision, method, options.pooling, options.slot_decoding)
         content = model_card.add_model_card(content, card)
         logging.info("checking the %s model", precision)
         result = _check(run, content, precision, reference, options.pooling, options.batch_size)

@@ -20,6 +20,9 @@ Card fields (format "pqrnn.model_card", version 1):
             "sequence_length": "[B] positions per utterance"}
   intent_labels / slot_tags: the label of each output id, in id order
     (the last is "<unk>", a class the training data never uses)
+  slot_decoding: how the slot logits were read when the file was checked:
+    "viterbi" (the best valid BIO sequence, `pqrnn.decoding`) or "argmax";
+    absent in files written before 2026-12-06, which were read by argmax
   projection: the SequenceStringProjection attributes (pqrnn models)
   pqrnn_version, training_config (the run's config.json), training_step,
   tokenizer: {"function": "pqrnn.data.tokenize", "icu_version": the ICU that

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from pqrnn import tflite
+from pqrnn import decoding, tflite
 from pqrnn.data.tokenizer import split_whitespace
 from pqrnn.export import model_card
 
@@ -140,30 +140,46 @@ class TFLiteNLUModel:
         """Utterances per call: None (any) for text models, 1 for token models."""
         return None if self.kind == "text" else 1
 
+    @property
+    def slot_decoding(self) -> str:
+        """How the card says to read the slot logits (`pqrnn.decoding`; files
+        written before the card said it were checked with "argmax")."""
+        return self.card.get("slot_decoding", decoding.ARGMAX)
+
     def predict_ids(
-        self, texts: Sequence[str], batch_size: int = 64
+        self, texts: Sequence[str], batch_size: int = 64, slot_decoding: str | None = None
     ) -> tuple[list[int], list[np.ndarray], list[np.ndarray]]:
-        """Argmax intent id, per-position slot ids and intent logits per utterance."""
+        """Argmax intent id, per-position slot ids (decoded by `slot_decoding`,
+        default the card's) and intent logits per utterance."""
         step = batch_size if self.kind == "text" else 1
+        projection = self.card.get("projection", {}) if self.kind == "text" else {}
+        bos, eos = (
+            int(bool(projection.get("add_bos_tag"))),
+            int(bool(projection.get("add_eos_tag"))),
+        )
+        decoder = decoding.BioDecoder(self.card["slot_tags"], slot_decoding or self.slot_decoding)
         intent_ids, slot_rows, intent_logits = [], [], []
         for start in range(0, len(texts), step):
             outputs = self.run(texts[start : start + step])
             lengths = outputs["sequence_length"]
             for intent, slots, n in zip(outputs["intent"], outputs["slots"], lengths, strict=True):
                 intent_ids.append(int(np.argmax(intent)))
-                slot_rows.append(np.argmax(slots[: int(n)], axis=-1))
+                slot_rows.append(decoding.decode_positions(decoder, slots[: int(n)], bos, eos))
                 intent_logits.append(intent)
         return intent_ids, slot_rows, intent_logits
 
     def predict(
-        self, examples: Sequence, batch_size: int = 64
+        self, examples: Sequence, batch_size: int = 64, slot_decoding: str | None = None
     ) -> list[tuple[str, tuple[str, ...]]]:
-        """(intent, tags) per `pqrnn.data.Example`, the input of pqrnn.metrics.evaluate."""
+        """(intent, tags) per `pqrnn.data.Example`, the input of pqrnn.metrics.evaluate;
+        slots decoded by `slot_decoding` (default: as the card says)."""
         from pqrnn.data import pipeline
 
         if not examples:
             return []
-        intent_ids, slot_rows, _ = self.predict_ids([e.text for e in examples], batch_size)
+        intent_ids, slot_rows, _ = self.predict_ids(
+            [e.text for e in examples], batch_size, slot_decoding
+        )
         add_bos = bool(self.card.get("projection", {}).get("add_bos_tag")) and self.kind == "text"
         return pipeline.predictions_from_ids(
             examples,
@@ -174,7 +190,9 @@ class TFLiteNLUModel:
             max_seq_len=self.card["input"].get("max_seq_len", 0),
         )
 
-    def predict_texts(self, texts: Sequence[str], batch_size: int = 64):
+    def predict_texts(
+        self, texts: Sequence[str], batch_size: int = 64, slot_decoding: str | None = None
+    ):
         """(intent, tags) for raw utterances (tokens split on Unicode White_Space,
         as the projection op splits them)."""
         from pqrnn.data.example import Example
@@ -183,4 +201,4 @@ class TFLiteNLUModel:
         for i, text in enumerate(texts):
             tokens = tuple(split_whitespace(text))
             examples.append(Example(str(i), "", tokens, ("O",) * len(tokens), ""))
-        return self.predict(examples, batch_size)
+        return self.predict(examples, batch_size, slot_decoding)

@@ -11,7 +11,7 @@ import numpy as np
 import tensorflow as tf
 import tf_keras as keras
 
-from pqrnn import io_utils
+from pqrnn import decoding, io_utils
 from pqrnn.data.example import Example
 from pqrnn.data.vocab import LabelVocab, LabelVocabs
 from pqrnn.training import experiment
@@ -80,10 +80,16 @@ class TrainedModel:
         return cls(config=config, model=model, vocabs=vocabs, step=int(step.numpy()))
 
     def predict(
-        self, examples: Sequence[Example], batch_size: int = 256
+        self,
+        examples: Sequence[Example],
+        batch_size: int = 256,
+        slot_decoding: str = decoding.DEFAULT,
     ) -> list[tuple[str, tuple[str, ...]]]:
-        """(intent, tags) per example, tags one per example token."""
-        return predict_examples(self.config, self.model, self.vocabs, examples, batch_size)
+        """(intent, tags) per example, tags one per example token
+        (`pqrnn.decoding`: "viterbi" or "argmax")."""
+        return predict_examples(
+            self.config, self.model, self.vocabs, examples, batch_size, slot_decoding=slot_decoding
+        )
 
 
 def predict_examples(
@@ -93,9 +99,12 @@ def predict_examples(
     examples: Sequence[Example],
     batch_size: int = 256,
     return_logits: bool = False,
+    slot_decoding: str = decoding.DEFAULT,
 ):
     """Runs `model` over `examples` in order; returns (intent, tags) per example
-    (and, with return_logits, the raw intent and per-token slot logits)."""
+    (and, with return_logits, the raw intent and per-token slot logits).
+    Tags are decoded from the slot logits by `slot_decoding`
+    (`pqrnn.decoding`: the best valid BIO sequence, or each token's argmax)."""
     from pqrnn.data import pipeline
 
     if not examples:
@@ -104,6 +113,9 @@ def predict_examples(
         config, examples, vocabs, training=False, batch_size=batch_size
     )
     predict_step = tf.function(lambda inputs: model(inputs, training=False), reduce_retracing=True)
+    uses_bos = config.projection.add_bos_tag and not experiment.uses_tokens(config)
+    uses_eos = config.projection.add_eos_tag and not experiment.uses_tokens(config)
+    decoder = decoding.BioDecoder(vocabs.tags.labels, slot_decoding)
     intent_ids, slot_rows, intent_logits, slot_logits = [], [], [], []
     for features, _ in dataset:
         outputs = predict_step(model_inputs(model, features))
@@ -112,12 +124,13 @@ def predict_examples(
         for row, n in zip(
             outputs["slots"].numpy(), features["sequence_length"].numpy(), strict=True
         ):
-            slot_rows.append(np.argmax(row[:n], axis=-1))
+            slot_rows.append(
+                decoding.decode_positions(decoder, row[:n], int(uses_bos), int(uses_eos))
+            )
             if return_logits:
                 slot_logits.append(row[:n])
         if return_logits:
             intent_logits.extend(intents)
-    uses_bos = config.projection.add_bos_tag and not experiment.uses_tokens(config)
     predictions = pipeline.predictions_from_ids(
         examples,
         intent_ids,

@@ -1,0 +1,165 @@
+"""Slot decoding: per-token argmax, or the best valid BIO sequence.
+
+A tagger that scores each token on its own (pQRNN's slot head, the
+baselines', the teacher's) can output sequences that BIO does not allow:
+"I-X" after "O" or after a tag of another type, or at the start.
+`pqrnn.metrics` reads those leniently (conlleval), but a fragment of a slot
+is still a wrong slot. `viterbi` instead picks the sequence with the highest
+sum of per-token log-probabilities among the sequences in which every "I-X"
+follows "B-X" or "I-X" (the constraint of a BIO-constrained CRF, without
+learned transition scores), so no retraining is needed and any model's
+logits can be decoded.
+
+Optionally the slot types can be restricted to those seen with the predicted
+intent in the training data (`types_by_intent`): MTOP's slot types belong to
+domains, and a type never seen with an intent is almost always an error.
+
+Pure NumPy: apps decode the same way from a .tflite file's outputs
+(docs/EXPORT.md, "Decoding slots").
+
+Example:
+    >>> import numpy as np
+    >>> tags = ("O", "B-A", "I-A", "B-B", "I-B")
+    >>> logits = np.log(np.array([[0.1, 0.5, 0.1, 0.2, 0.1],
+    ...                           [0.1, 0.1, 0.2, 0.1, 0.5]]))
+    >>> [tags[i] for i in logits.argmax(-1)]         # B-A then I-B: two fragments
+    ['B-A', 'I-B']
+    >>> [tags[i] for i in BioDecoder(tags).decode(logits)]
+    ['B-A', 'I-A']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+import numpy as np
+
+ARGMAX = "argmax"
+VITERBI = "viterbi"
+MODES = (ARGMAX, VITERBI)
+DEFAULT = VITERBI
+
+
+def _split(tag: str) -> tuple[str, str]:
+    """("B"|"I"|"O", type); a tag that is not "B-X"/"I-X" is "O" (as in
+    pqrnn.metrics), except `unknown`, which is never produced."""
+    if len(tag) > 2 and tag[1] == "-" and tag[0] in "BI":
+        return tag[0], tag[2:]
+    return "O", ""
+
+
+def log_softmax(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, np.float64)
+    shifted = x - x.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+class BioDecoder:
+    """Decodes per-token slot logits [n, K] into tag ids [n].
+
+    Args:
+      tags: the K tag labels, in the model's output order.
+      mode: "argmax" (each token's best tag) or "viterbi" (the best valid BIO
+        sequence).
+      unknown: a label never to output under "viterbi" (the vocabulary's
+        "<unk>" class, which no training example uses).
+      types_by_intent: optional {intent: slot types allowed with it}; with it,
+        `decode(..., intent=...)` never outputs a type outside the intent's
+        set (an intent missing from the mapping allows every type).
+    """
+
+    def __init__(
+        self,
+        tags: Sequence[str],
+        mode: str = VITERBI,
+        *,
+        unknown: str | None = "<unk>",
+        types_by_intent: Mapping[str, Iterable[str]] | None = None,
+    ):
+        if mode not in MODES:
+            raise ValueError(f"slot decoding {mode!r}: expected one of {MODES}")
+        self.tags = tuple(tags)
+        self.mode = mode
+        parts = [_split(t) for t in self.tags]
+        k = len(self.tags)
+        usable = np.array([t != unknown for t in self.tags])
+        prefix = np.array([p for p, _ in parts])
+        kind = np.array([x for _, x in parts], dtype=object)
+        # allowed[i, j]: tag j may follow tag i. "I-X" only after "B-X"/"I-X".
+        follows = (prefix[:, None] != "O") & (kind[:, None] == kind[None, :])
+        allowed = np.where(prefix[None, :] == "I", follows, True) & usable[None, :]
+        self._transition = np.where(allowed, 0.0, -np.inf)
+        self._start = np.where((prefix != "I") & usable, 0.0, -np.inf)
+        self._kind = kind
+        self._types_by_intent = (
+            {i: frozenset(ts) for i, ts in types_by_intent.items()} if types_by_intent else {}
+        )
+        self._type_masks: dict[str, np.ndarray] = {}
+        if k == 0:
+            raise ValueError("no tags")
+
+    def _type_mask(self, intent: str | None) -> np.ndarray | None:
+        if intent is None or intent not in self._types_by_intent:
+            return None
+        mask = self._type_masks.get(intent)
+        if mask is None:
+            types = self._types_by_intent[intent]
+            ok = np.array([k == "" or k in types for k in self._kind])
+            mask = self._type_masks[intent] = np.where(ok, 0.0, -np.inf)
+        return mask
+
+    def decode(self, logits: np.ndarray, intent: str | None = None) -> np.ndarray:
+        """Tag ids [n] for one utterance's slot logits [n, K] (logits or
+        log-probabilities; each row is log-softmaxed here)."""
+        logits = np.asarray(logits)
+        if logits.ndim != 2 or logits.shape[1] != len(self.tags):
+            raise ValueError(f"slot logits of shape {logits.shape}: expected [n, {len(self.tags)}]")
+        n = logits.shape[0]
+        if n == 0:
+            return np.zeros(0, np.int64)
+        scores = log_softmax(logits)
+        mask = self._type_mask(intent)
+        if mask is not None:
+            scores = scores + mask
+        if self.mode == ARGMAX:
+            return np.argmax(scores if mask is not None else logits, axis=-1)
+        # Viterbi over the allowed transitions. "O" and every "B-X" may start
+        # and may follow anything, so a valid path always exists.
+        best = scores[0] + self._start
+        back = np.zeros((n, len(self.tags)), np.int64)
+        for t in range(1, n):
+            candidates = best[:, None] + self._transition  # [from, to]
+            back[t] = np.argmax(candidates, axis=0)
+            best = candidates[back[t], np.arange(len(self.tags))] + scores[t]
+        path = np.zeros(n, np.int64)
+        path[-1] = int(np.argmax(best))
+        for t in range(n - 1, 0, -1):
+            path[t - 1] = back[t, path[t]]
+        return path
+
+
+def decode_positions(
+    decoder: BioDecoder, logits: np.ndarray, bos: int = 0, eos: int = 0
+) -> np.ndarray:
+    """Tag ids [n] for a model's [n, K] slot logits whose first `bos` and
+    last `eos` positions are BOS/EOS markers, not tokens: the tokens between
+    are decoded by `decoder`, the markers (which the metrics drop) by argmax."""
+    logits = np.asarray(logits)
+    ids = np.argmax(logits, axis=-1) if len(logits) else np.zeros(0, np.int64)
+    stop = len(logits) - eos
+    if stop > bos:
+        ids[bos:stop] = decoder.decode(logits[bos:stop])
+    return ids
+
+
+def types_by_intent(examples: Iterable) -> dict[str, set[str]]:
+    """{intent: the slot types of its examples' tags}, e.g. from a training
+    set (anything with `intent` and `tags`)."""
+    out: dict[str, set[str]] = {}
+    for example in examples:
+        types = out.setdefault(example.intent, set())
+        for tag in example.tags:
+            prefix, kind = _split(tag)
+            if prefix != "O":
+                types.add(kind)
+    return out
