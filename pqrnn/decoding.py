@@ -10,9 +10,12 @@ follows "B-X" or "I-X" (the constraint of a BIO-constrained CRF, without
 learned transition scores), so no retraining is needed and any model's
 logits can be decoded.
 
-Optionally the slot types can be restricted to those seen with the predicted
-intent in the training data (`types_by_intent`): MTOP's slot types belong to
-domains, and a type never seen with an intent is almost always an error.
+Mode "viterbi_intent_types" also restricts the slot types to those the
+training data has with the predicted intent (`types_by_intent`; the table
+travels in the model card): MTOP's slot types belong to domains, and a type
+never seen with an intent is almost always an error. On data with few
+examples per intent the table can miss a valid pair, so it is an option, not
+the default.
 
 Pure NumPy: apps decode the same way from a .tflite file's outputs
 (docs/EXPORT.md, "Decoding slots").
@@ -36,7 +39,8 @@ import numpy as np
 
 ARGMAX = "argmax"
 VITERBI = "viterbi"
-MODES = (ARGMAX, VITERBI)
+INTENT_TYPES = "viterbi_intent_types"  # viterbi, slot types of the predicted intent only
+MODES = (ARGMAX, VITERBI, INTENT_TYPES)
 DEFAULT = VITERBI
 
 
@@ -59,8 +63,9 @@ class BioDecoder:
 
     Args:
       tags: the K tag labels, in the model's output order.
-      mode: "argmax" (each token's best tag) or "viterbi" (the best valid BIO
-        sequence).
+      mode: "argmax" (each token's best tag), "viterbi" (the best valid BIO
+        sequence) or "viterbi_intent_types" (viterbi with `types_by_intent`,
+        which it requires).
       unknown: a label never to output under "viterbi" (the vocabulary's
         "<unk>" class, which no training example uses).
       types_by_intent: optional {intent: slot types allowed with it}; with it,
@@ -78,6 +83,8 @@ class BioDecoder:
     ):
         if mode not in MODES:
             raise ValueError(f"slot decoding {mode!r}: expected one of {MODES}")
+        if mode == INTENT_TYPES and types_by_intent is None:
+            raise ValueError(f"slot decoding {mode!r} needs the slot types of each intent")
         self.tags = tuple(tags)
         self.mode = mode
         parts = [_split(t) for t in self.tags]
@@ -139,22 +146,32 @@ class BioDecoder:
 
 
 def decode_positions(
-    decoder: BioDecoder, logits: np.ndarray, bos: int = 0, eos: int = 0
+    decoder: BioDecoder,
+    logits: np.ndarray,
+    bos: int = 0,
+    eos: int = 0,
+    intent: str | None = None,
 ) -> np.ndarray:
     """Tag ids [n] for a model's [n, K] slot logits whose first `bos` and
     last `eos` positions are BOS/EOS markers, not tokens: the tokens between
-    are decoded by `decoder`, the markers (which the metrics drop) by argmax."""
+    are decoded by `decoder` (given the predicted `intent`), the markers
+    (which the metrics drop) by argmax."""
     logits = np.asarray(logits)
     ids = np.argmax(logits, axis=-1) if len(logits) else np.zeros(0, np.int64)
     stop = len(logits) - eos
     if stop > bos:
-        ids[bos:stop] = decoder.decode(logits[bos:stop])
+        ids[bos:stop] = decoder.decode(logits[bos:stop], intent)
     return ids
 
 
-def types_by_intent(examples: Iterable) -> dict[str, set[str]]:
-    """{intent: the slot types of its examples' tags}, e.g. from a training
-    set (anything with `intent` and `tags`)."""
+def needs_types(mode: str) -> bool:
+    """Whether `mode` needs the table of slot types per intent."""
+    return mode == INTENT_TYPES
+
+
+def types_by_intent(examples: Iterable) -> dict[str, list[str]]:
+    """{intent: the sorted slot types of its examples' tags}, e.g. from a
+    training set (anything with `intent` and `tags`); JSON-ready."""
     out: dict[str, set[str]] = {}
     for example in examples:
         types = out.setdefault(example.intent, set())
@@ -162,4 +179,4 @@ def types_by_intent(examples: Iterable) -> dict[str, set[str]]:
             prefix, kind = _split(tag)
             if prefix != "O":
                 types.add(kind)
-    return out
+    return {intent: sorted(types) for intent, types in sorted(out.items())}

@@ -76,7 +76,7 @@ def test_types_of_the_intent():
         type("E", (), {"intent": "stop", "tags": ("O",)}),
     ]
     table = types_by_intent(train)
-    assert table == {"play": {"A"}, "stop": {"B"}}
+    assert table == {"play": ["A"], "stop": ["B"]}
     decoder = BioDecoder(TAGS, types_by_intent=table)
     logits = np.log(np.array([[0.1, 0.6, 0.05, 0.2, 0.03, 0.02]]))
     assert TAGS[decoder.decode(logits, intent="play")[0]] == "B-A"
@@ -96,6 +96,8 @@ def test_types_of_the_intent():
 def test_bad_shapes_and_modes():
     with pytest.raises(ValueError, match="expected one of"):
         BioDecoder(TAGS, "beam")
+    with pytest.raises(ValueError, match="slot types of each intent"):
+        BioDecoder(TAGS, "viterbi_intent_types")
     with pytest.raises(ValueError, match=r"expected \[n, 6\]"):
         BioDecoder(TAGS).decode(np.zeros((3, 4)))
     assert BioDecoder(TAGS).decode(np.zeros((0, len(TAGS)))).shape == (0,)

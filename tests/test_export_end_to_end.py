@@ -268,6 +268,28 @@ def test_viterbi_keeps_valid_argmax_sequences_and_repairs_the_others(pqrnn_workd
     old = runner.TFLiteNLUModel(model_card.add_model_card(content, card))
     assert old.slot_decoding == "argmax"
     assert old.predict(examples[:50]) == tflite.predict(examples[:50], slot_decoding="argmax")
+    # Slot types of the predicted intent only: the table travels in the card,
+    # and the file decodes as the Keras model does.
+    with pytest.raises(ValueError, match="slot_types_by_intent"):
+        tflite.predict(examples[:5], slot_decoding="viterbi_intent_types")
+    typed = runner.TFLiteNLUModel(
+        model_card.add_model_card(
+            content,
+            {
+                **tflite.card,
+                "slot_decoding": "viterbi_intent_types",
+                "slot_types_by_intent": trained.slot_types_by_intent(),
+            },
+        )
+    )
+    keras_typed = trained.predict(examples, slot_decoding="viterbi_intent_types")
+    tflite_typed = typed.predict(examples)
+    same = sum(a == b for a, b in zip(keras_typed, tflite_typed, strict=True))
+    assert same >= 0.99 * len(examples)
+    table = trained.slot_types_by_intent()
+    for intent, tags in keras_typed:
+        if intent in table:  # an intent the table lacks ("<unk>") constrains nothing
+            assert {t[2:] for t in tags if t != "O"} <= set(table[intent])
 
 
 @pytest.fixture(scope="module")

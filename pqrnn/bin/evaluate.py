@@ -57,8 +57,9 @@ _SLOT_DECODING = flags.DEFINE_enum(
     "slot_decoding",
     None,
     list(decoding.MODES),
-    "How slot logits become tags (pqrnn.decoding): viterbi (the best valid BIO sequence) or "
-    "argmax. Default: viterbi for a workdir; for --tflite, what its model card says "
+    "How slot logits become tags (pqrnn.decoding): viterbi (the best valid BIO sequence), "
+    "viterbi_intent_types (also only slot types the training set has with the predicted "
+    "intent) or argmax. Default: viterbi for a workdir; for --tflite, what its model card says "
     "(argmax for files exported before the card recorded it).",
 )
 _PREDICTIONS = flags.DEFINE_string(

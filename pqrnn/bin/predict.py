@@ -32,7 +32,8 @@ _SLOT_DECODING = flags.DEFINE_enum(
     "slot_decoding",
     decoding.DEFAULT,
     list(decoding.MODES),
-    "viterbi (the best valid BIO sequence) or argmax (each token's best tag).",
+    "viterbi (the best valid BIO sequence), viterbi_intent_types (also only slot types the "
+    "training set has with the predicted intent) or argmax (each token's best tag).",
 )
 
 
@@ -57,6 +58,9 @@ def main(argv):
         examples,
         return_logits=True,
         slot_decoding=_SLOT_DECODING.value,
+        types_by_intent=(
+            trained.slot_types_by_intent() if decoding.needs_types(_SLOT_DECODING.value) else None
+        ),
     )
     for text, example, (intent, tags), (intent_logits, _) in zip(
         texts, examples, predictions, logits, strict=True

@@ -103,16 +103,18 @@ def predictions(
     examples: Sequence[Example],
     logits: Sequence[Logits],
     slot_decoding: str = decoding.DEFAULT,
+    types_by_intent: dict | None = None,
 ):
     """(intent, tags) per example from logits: the intent's argmax, tags by
     `slot_decoding` (`pqrnn.decoding`); a "<unk>" tag reads "O"."""
-    decoder = decoding.BioDecoder(teacher.tags, slot_decoding)
+    decoder = decoding.BioDecoder(teacher.tags, slot_decoding, types_by_intent=types_by_intent)
     out = []
     for _example, (intent, slots) in zip(examples, logits, strict=True):
-        tags = [teacher.tags[int(i)] for i in decoder.decode(slots)]
+        label = teacher.intents[int(np.argmax(intent))]
+        tags = [teacher.tags[int(i)] for i in decoder.decode(slots, label)]
         out.append(
             (
-                teacher.intents[int(np.argmax(intent))],
+                label,
                 tuple(OUTSIDE if t == UNKNOWN_LABEL else t for t in tags),
             )
         )
@@ -120,12 +122,16 @@ def predictions(
 
 
 def evaluate(
-    teacher: Teacher, examples: Sequence[Example], slot_decoding: str = decoding.DEFAULT
+    teacher: Teacher,
+    examples: Sequence[Example],
+    slot_decoding: str = decoding.DEFAULT,
+    types_by_intent: dict | None = None,
 ) -> dict:
     """pqrnn.metrics.evaluate of the teacher's predictions (slots decoded by
     `slot_decoding`, recorded in the result)."""
     logits = teacher.logits(examples)
-    results = metrics.evaluate(predictions(teacher, examples, logits, slot_decoding), examples)
+    predicted = predictions(teacher, examples, logits, slot_decoding, types_by_intent)
+    results = metrics.evaluate(predicted, examples)
     results["slot_decoding"] = slot_decoding
     return results
 

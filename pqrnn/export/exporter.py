@@ -126,6 +126,7 @@ class Run:
     calibration_texts: list[str]
     raw_config: dict
     train_summary: dict | None = None
+    slot_types_by_intent: dict | None = None  # of the training set
 
     @property
     def config(self):
@@ -149,7 +150,8 @@ def load_run(workdir: str, num_calibration: int, calibration_seed: int, check_ex
     paths = experiment.workdir_paths(workdir)
     raw_config = io_utils.read_json(paths["config"])
     summary = io_utils.read_json(paths["summary"]) if os.path.exists(paths["summary"]) else None
-    return Run(workdir, trained, dev, texts, raw_config, summary)
+    types = decoding.types_by_intent(train)
+    return Run(workdir, trained, dev, texts, raw_config, summary, types)
 
 
 def quantization_settings(workdir: str, requested: str) -> dict:
@@ -215,6 +217,12 @@ def _card(
         # Read the slot logits as a BIO sequence this way (pqrnn.decoding;
         # docs/EXPORT.md, "Decoding slots").
         "slot_decoding": slot_decoding,
+        # The training set's slot types per intent, for "viterbi_intent_types".
+        **(
+            {"slot_types_by_intent": run.slot_types_by_intent}
+            if decoding.needs_types(slot_decoding)
+            else {}
+        ),
         "training_config": run.raw_config,
         "training_step": run.trained.step,
         # How the training text was tokenized: apps tokenize raw text the same
@@ -296,8 +304,15 @@ def build_artifacts(run: Run, options: ExportOptions, quantization: dict):
     config = run.config
     trained = run.trained
     logging.info("Keras predictions on %d dev utterances", len(run.dev))
-    keras_predictions = trained.predict(
-        run.dev, batch_size=options.batch_size, slot_decoding=options.slot_decoding
+    types = run.slot_types_by_intent if decoding.needs_types(options.slot_decoding) else None
+    keras_predictions = predictor.predict_examples(
+        config,
+        trained.model,
+        trained.vocabs,
+        run.dev,
+        batch_size=options.batch_size,
+        slot_decoding=options.slot_decoding,
+        types_by_intent=types,
     )
     representative = representative_dataset(run)
     if run.is_text_model:
@@ -328,6 +343,7 @@ def build_artifacts(run: Run, options: ExportOptions, quantization: dict):
             run.dev,
             batch_size=options.batch_size,
             slot_decoding=options.slot_decoding,
+            types_by_intent=types,
         )
 
     artifacts = []

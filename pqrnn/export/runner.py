@@ -157,14 +157,26 @@ class TFLiteNLUModel:
             int(bool(projection.get("add_bos_tag"))),
             int(bool(projection.get("add_eos_tag"))),
         )
-        decoder = decoding.BioDecoder(self.card["slot_tags"], slot_decoding or self.slot_decoding)
+        mode = slot_decoding or self.slot_decoding
+        types = self.card.get("slot_types_by_intent")
+        if decoding.needs_types(mode) and types is None:
+            raise ValueError(
+                f"slot decoding {mode!r} needs the card's slot_types_by_intent, which this "
+                "file does not have (export it with --slot_decoding=viterbi_intent_types)"
+            )
+        decoder = decoding.BioDecoder(self.card["slot_tags"], mode, types_by_intent=types)
+        labels = self.card["intent_labels"]
         intent_ids, slot_rows, intent_logits = [], [], []
         for start in range(0, len(texts), step):
             outputs = self.run(texts[start : start + step])
             lengths = outputs["sequence_length"]
             for intent, slots, n in zip(outputs["intent"], outputs["slots"], lengths, strict=True):
                 intent_ids.append(int(np.argmax(intent)))
-                slot_rows.append(decoding.decode_positions(decoder, slots[: int(n)], bos, eos))
+                slot_rows.append(
+                    decoding.decode_positions(
+                        decoder, slots[: int(n)], bos, eos, labels[intent_ids[-1]]
+                    )
+                )
                 intent_logits.append(intent)
         return intent_ids, slot_rows, intent_logits
 

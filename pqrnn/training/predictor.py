@@ -50,6 +50,14 @@ class TrainedModel:
     model: keras.Model
     vocabs: LabelVocabs
     step: int
+    _slot_types: dict | None = dataclasses.field(default=None, repr=False)
+
+    def slot_types_by_intent(self) -> dict[str, list[str]]:
+        """The slot types of each intent in the training set (read once)."""
+        if self._slot_types is None:
+            train, _ = experiment.load_examples(self.config, "train")
+            self._slot_types = decoding.types_by_intent(train)
+        return self._slot_types
 
     @classmethod
     def restore(cls, workdir: str, checkpoint: str | None = None) -> TrainedModel:
@@ -87,8 +95,15 @@ class TrainedModel:
     ) -> list[tuple[str, tuple[str, ...]]]:
         """(intent, tags) per example, tags one per example token
         (`pqrnn.decoding`: "viterbi" or "argmax")."""
+        types = self.slot_types_by_intent() if decoding.needs_types(slot_decoding) else None
         return predict_examples(
-            self.config, self.model, self.vocabs, examples, batch_size, slot_decoding=slot_decoding
+            self.config,
+            self.model,
+            self.vocabs,
+            examples,
+            batch_size,
+            slot_decoding=slot_decoding,
+            types_by_intent=types,
         )
 
 
@@ -100,11 +115,13 @@ def predict_examples(
     batch_size: int = 256,
     return_logits: bool = False,
     slot_decoding: str = decoding.DEFAULT,
+    types_by_intent: dict | None = None,
 ):
     """Runs `model` over `examples` in order; returns (intent, tags) per example
     (and, with return_logits, the raw intent and per-token slot logits).
     Tags are decoded from the slot logits by `slot_decoding`
-    (`pqrnn.decoding`: the best valid BIO sequence, or each token's argmax)."""
+    (`pqrnn.decoding`: the best valid BIO sequence, or each token's argmax;
+    "viterbi_intent_types" needs `types_by_intent`)."""
     from pqrnn.data import pipeline
 
     if not examples:
@@ -115,17 +132,24 @@ def predict_examples(
     predict_step = tf.function(lambda inputs: model(inputs, training=False), reduce_retracing=True)
     uses_bos = config.projection.add_bos_tag and not experiment.uses_tokens(config)
     uses_eos = config.projection.add_eos_tag and not experiment.uses_tokens(config)
-    decoder = decoding.BioDecoder(vocabs.tags.labels, slot_decoding)
+    decoder = decoding.BioDecoder(
+        vocabs.tags.labels, slot_decoding, types_by_intent=types_by_intent
+    )
     intent_ids, slot_rows, intent_logits, slot_logits = [], [], [], []
     for features, _ in dataset:
         outputs = predict_step(model_inputs(model, features))
         intents = outputs["intent"].numpy()
-        intent_ids.extend(np.argmax(intents, axis=-1))
-        for row, n in zip(
-            outputs["slots"].numpy(), features["sequence_length"].numpy(), strict=True
+        batch_intents = np.argmax(intents, axis=-1)
+        intent_ids.extend(batch_intents)
+        for row, n, intent_id in zip(
+            outputs["slots"].numpy(),
+            features["sequence_length"].numpy(),
+            batch_intents,
+            strict=True,
         ):
+            intent = vocabs.intents.label(int(intent_id))
             slot_rows.append(
-                decoding.decode_positions(decoder, row[:n], int(uses_bos), int(uses_eos))
+                decoding.decode_positions(decoder, row[:n], int(uses_bos), int(uses_eos), intent)
             )
             if return_logits:
                 slot_logits.append(row[:n])
