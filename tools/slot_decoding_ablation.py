@@ -4,6 +4,9 @@ For each --workdir: the model's logits on a split, then the slots read four
 ways: argmax or Viterbi over valid BIO sequences, each with and without the
 slot types restricted to those the training set has with the predicted
 intent (`pqrnn.decoding.types_by_intent`). The logits are computed once.
+"invalid" counts utterances whose tags are not a valid BIO sequence (an
+"I-X" not after "B-X"/"I-X"); "slot errors" those with the right intent and
+wrong slots.
 
     python tools/slot_decoding_ablation.py --split=test \
         --workdir=workdirs/teacher_mtop --workdir=workdirs/distill_mtop_4x_cng2_sqrt
@@ -25,6 +28,16 @@ from pqrnn.decoding import ARGMAX, VITERBI, BioDecoder, types_by_intent
 _WORKDIRS = flags.DEFINE_multi_string("workdir", [], "Training workdirs (same dataset).")
 _SPLIT = flags.DEFINE_string("split", "validation", "Split to score.")
 _OUTPUT = flags.DEFINE_string("output_json", None, "Also write the figures here.")
+
+
+def valid_bio(tags) -> bool:
+    """Every "I-X" follows "B-X" or "I-X"."""
+    previous = "O"
+    for tag in tags:
+        if tag.startswith("I-") and previous[2:] != tag[2:]:
+            return False
+        previous = tag
+    return True
 
 
 def main(argv):
@@ -52,17 +65,27 @@ def main(argv):
                     )
                     predictions.append((intent, tags))
                 macro = metrics.evaluate(predictions, examples)["macro"]
+                slot_errors = [
+                    tags
+                    for (intent, tags), e in zip(predictions, examples, strict=True)
+                    if intent == e.intent and not metrics.is_exact_match(intent, tags, e)
+                ]
                 row = {
                     "workdir": workdir,
                     "decoding": mode,
                     "types_by_intent": use_types,
                     **{k: round(100 * macro[k], 2) for k in metrics.METRIC_NAMES},
+                    "utterances": len(examples),
+                    "invalid": sum(not valid_bio(tags) for _, tags in predictions),
+                    "slot_errors": len(slot_errors),
+                    "slot_errors_invalid": sum(not valid_bio(tags) for tags in slot_errors),
                 }
                 rows.append(row)
                 print(
                     f"{workdir:45s} {mode:8s} types={use_types!s:5s} "
                     f"intent {row['intent_accuracy']:6.2f}  slot F1 {row['slot_f1']:6.2f}  "
-                    f"EM {row['exact_match']:6.2f}",
+                    f"EM {row['exact_match']:6.2f}  invalid {row['invalid']}  slot errors "
+                    f"{row['slot_errors']} (invalid {row['slot_errors_invalid']})",
                     flush=True,
                 )
     if _OUTPUT.value:
