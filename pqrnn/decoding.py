@@ -92,11 +92,16 @@ class BioDecoder:
         usable = np.array([t != unknown for t in self.tags])
         prefix = np.array([p for p, _ in parts])
         kind = np.array([x for _, x in parts], dtype=object)
-        # allowed[i, j]: tag j may follow tag i. "I-X" only after "B-X"/"I-X".
-        follows = (prefix[:, None] != "O") & (kind[:, None] == kind[None, :])
-        allowed = np.where(prefix[None, :] == "I", follows, True) & usable[None, :]
-        self._transition = np.where(allowed, 0.0, -np.inf)
+        # "O" and "B-X" may start and may follow any tag; "I-X" may only
+        # follow "B-X" or "I-X". So each step needs the best tag overall and,
+        # per "I-X", the better of "B-X" and "I-X": O(K) per token, not O(K^2).
+        self._usable = np.where(usable, 0.0, -np.inf)
         self._start = np.where((prefix != "I") & usable, 0.0, -np.inf)
+        self._inside = np.flatnonzero((prefix == "I") & usable)
+        begin = {x: i for i, (p, x) in enumerate(parts) if p == "B" and usable[i]}
+        self._begin_of_inside = np.array(
+            [begin.get(kind[j], -1) for j in self._inside], dtype=np.int64
+        )
         self._kind = kind
         self._types_by_intent = (
             {i: frozenset(ts) for i, ts in types_by_intent.items()} if types_by_intent else {}
@@ -130,14 +135,21 @@ class BioDecoder:
             scores = scores + mask
         if self.mode == ARGMAX:
             return np.argmax(scores if mask is not None else logits, axis=-1)
-        # Viterbi over the allowed transitions. "O" and every "B-X" may start
-        # and may follow anything, so a valid path always exists.
+        # Viterbi. "O" is always allowed, so a valid path always exists.
+        scores = scores + self._usable
         best = scores[0] + self._start
         back = np.zeros((n, len(self.tags)), np.int64)
+        inside, begin = self._inside, self._begin_of_inside
         for t in range(1, n):
-            candidates = best[:, None] + self._transition  # [from, to]
-            back[t] = np.argmax(candidates, axis=0)
-            best = candidates[back[t], np.arange(len(self.tags))] + scores[t]
+            top = int(np.argmax(best))
+            previous = np.full(len(self.tags), best[top])
+            back[t] = top
+            from_begin = np.where(begin >= 0, best[np.maximum(begin, 0)], -np.inf)
+            from_inside = best[inside]
+            stay = from_inside >= from_begin
+            previous[inside] = np.where(stay, from_inside, from_begin)
+            back[t, inside] = np.where(stay, inside, begin)
+            best = previous + scores[t]
         path = np.zeros(n, np.int64)
         path[-1] = int(np.argmax(best))
         for t in range(n - 1, 0, -1):

@@ -47,6 +47,25 @@ def test_viterbi_is_the_best_valid_sequence(seed):
     assert sum(scores[t, i] for t, i in enumerate(path)) == pytest.approx(best)
 
 
+@pytest.mark.parametrize("seed", range(20))
+def test_viterbi_with_an_inside_tag_that_has_no_begin_tag(seed):
+    # A vocabulary can hold "I-C" without "B-C" (a training set where the
+    # slot never starts with B): "I-C" may then only follow "I-C", so never
+    # be output at all.
+    tags = ("O", "I-C", "B-A", "I-A", "<unk>")
+    rng = np.random.default_rng(seed)
+    logits = rng.normal(scale=3.0, size=(1 + seed % 4, len(tags)))
+    path = [tags[i] for i in BioDecoder(tags).decode(logits)]
+    assert "I-C" not in path and "<unk>" not in path and _valid(path)
+    scores = log_softmax(logits)
+    best = max(
+        sum(scores[t, i] for t, i in enumerate(p))
+        for p in itertools.product(range(len(tags)), repeat=len(logits))
+        if _valid([tags[i] for i in p])
+    )
+    assert sum(scores[t, tags.index(tag)] for t, tag in enumerate(path)) == pytest.approx(best)
+
+
 def test_valid_argmax_is_kept():
     logits = np.log(np.array([[0.7, 0.1, 0.05, 0.1, 0.03, 0.02], [0.1, 0.6, 0.1, 0.1, 0.05, 0.05]]))
     assert list(BioDecoder(TAGS).decode(logits)) == list(logits.argmax(-1))
