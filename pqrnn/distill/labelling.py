@@ -73,7 +73,13 @@ class PqrnnTeacher:
 
         config = member.config
         _, raw = predictor.predict_examples(
-            config, member.model, member.vocabs, examples, self.batch_size, return_logits=True
+            config,
+            member.model,
+            member.vocabs,
+            examples,
+            self.batch_size,
+            return_logits=True,
+            slot_decoding="argmax",  # only the logits are used: skip the decoding
         )
         bos = int(config.projection.add_bos_tag and not experiment.uses_tokens(config))
         out = []

@@ -22,7 +22,9 @@ Card fields (format "pqrnn.model_card", version 1):
     (the last is "<unk>", a class the training data never uses)
   slot_decoding: how the slot logits were read when the file was checked:
     "viterbi" (the best valid BIO sequence, `pqrnn.decoding`) or "argmax";
-    absent in files written before 2026-12-06, which were read by argmax
+    absent in files written before 2026-12-06, which were read by argmax;
+    "viterbi_intent_types" also brings slot_types_by_intent ({intent: the
+    slot types the training set has with it})
   projection: the SequenceStringProjection attributes (pqrnn models)
   pqrnn_version, training_config (the run's config.json), training_step,
   tokenizer: {"function": "pqrnn.data.tokenize", "icu_version": the ICU that
