@@ -37,6 +37,8 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
+from pqrnn.metrics import split_tag
+
 ARGMAX = "argmax"
 VITERBI = "viterbi"
 INTENT_TYPES = "viterbi_intent_types"  # viterbi, slot types of the predicted intent only
@@ -44,15 +46,8 @@ MODES = (ARGMAX, VITERBI, INTENT_TYPES)
 DEFAULT = VITERBI
 
 
-def _split(tag: str) -> tuple[str, str]:
-    """("B"|"I"|"O", type); a tag that is not "B-X"/"I-X" is "O" (as in
-    pqrnn.metrics), except `unknown`, which is never produced."""
-    if len(tag) > 2 and tag[1] == "-" and tag[0] in "BI":
-        return tag[0], tag[2:]
-    return "O", ""
-
-
 def log_softmax(x: np.ndarray) -> np.ndarray:
+    """log_softmax over the last axis, in float64."""
     x = np.asarray(x, np.float64)
     shifted = x - x.max(axis=-1, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
@@ -87,8 +82,9 @@ class BioDecoder:
             raise ValueError(f"slot decoding {mode!r} needs the slot types of each intent")
         self.tags = tuple(tags)
         self.mode = mode
-        parts = [_split(t) for t in self.tags]
-        k = len(self.tags)
+        if not self.tags:
+            raise ValueError("no tags")
+        parts = [split_tag(t) for t in self.tags]
         usable = np.array([t != unknown for t in self.tags])
         prefix = np.array([p for p, _ in parts])
         kind = np.array([x for _, x in parts], dtype=object)
@@ -107,8 +103,6 @@ class BioDecoder:
             {i: frozenset(ts) for i, ts in types_by_intent.items()} if types_by_intent else {}
         )
         self._type_masks: dict[str, np.ndarray] = {}
-        if k == 0:
-            raise ValueError("no tags")
 
     def _type_mask(self, intent: str | None) -> np.ndarray | None:
         if intent is None or intent not in self._types_by_intent:
@@ -176,6 +170,23 @@ def decode_positions(
     return ids
 
 
+def is_valid_bio(tags: Iterable[str]) -> bool:
+    """Every "I-X" follows "B-X" or "I-X" (what `BioDecoder` in a viterbi mode
+    always outputs).
+
+    Example:
+      >>> is_valid_bio(["B-A", "I-A", "O"]), is_valid_bio(["O", "I-A"]), is_valid_bio(["B-A", "I-B"])
+      (True, False, False)
+    """
+    previous = ""
+    for tag in tags:
+        prefix, kind = split_tag(tag)
+        if prefix == "I" and previous != kind:
+            return False
+        previous = kind if prefix != "O" else ""
+    return True
+
+
 def needs_types(mode: str) -> bool:
     """Whether `mode` needs the table of slot types per intent."""
     return mode == INTENT_TYPES
@@ -188,7 +199,7 @@ def types_by_intent(examples: Iterable) -> dict[str, list[str]]:
     for example in examples:
         types = out.setdefault(example.intent, set())
         for tag in example.tags:
-            prefix, kind = _split(tag)
+            prefix, kind = split_tag(tag)
             if prefix != "O":
                 types.add(kind)
     return {intent: sorted(types) for intent, types in sorted(out.items())}

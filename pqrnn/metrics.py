@@ -49,7 +49,7 @@ class _ExampleLike(Protocol):
 Span = tuple[str, int, int]
 
 
-def _split_tag(tag: str) -> tuple[str, str]:
+def split_tag(tag: str) -> tuple[str, str]:
     """("B"|"I"|"O", type); anything not "B-X"/"I-X" is ("O", "")."""
     if len(tag) > 2 and tag[1] == "-" and tag[0] in "BI":
         return tag[0], tag[2:]
@@ -66,7 +66,7 @@ def bio_spans(tags: Sequence[str]) -> list[Span]:
     spans: list[Span] = []
     start, current = -1, ""
     for i, tag in enumerate(tags):
-        prefix, kind = _split_tag(tag)
+        prefix, kind = split_tag(tag)
         continues = prefix == "I" and kind == current and start >= 0
         if continues:
             continue

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import pqrnn  # noqa: F401
+from pqrnn import decoding
 from pqrnn.configs import smoke
 from pqrnn.data.tokenizer import icu_version
 from pqrnn.export import checks, exporter, model_card, quantize_run, runner
@@ -233,15 +234,6 @@ def test_evaluate_binary_reads_everything_from_the_card(exported):
     assert metrics["slot_decoding"] == "viterbi"  # as the card says
 
 
-def _valid_bio(tags) -> bool:
-    previous = "O"
-    for tag in tags:
-        if tag.startswith("I-") and previous[2:] != tag[2:]:
-            return False
-        previous = tag
-    return True
-
-
 def test_viterbi_keeps_valid_argmax_sequences_and_repairs_the_others(pqrnn_workdir, exported):
     from pqrnn.training import experiment, predictor
 
@@ -256,8 +248,8 @@ def test_viterbi_keeps_valid_argmax_sequences_and_repairs_the_others(pqrnn_workd
         viterbi = predict(examples, slot_decoding="viterbi")
         repaired = 0
         for (intent_a, tags_a), (intent_v, tags_v) in zip(argmax, viterbi, strict=True):
-            assert intent_a == intent_v and _valid_bio(tags_v)
-            if _valid_bio(tags_a):
+            assert intent_a == intent_v and decoding.is_valid_bio(tags_v)
+            if decoding.is_valid_bio(tags_a):
                 assert tags_v == tags_a  # the unconstrained best is also the best valid one
             else:
                 repaired += 1

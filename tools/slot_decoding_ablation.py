@@ -23,21 +23,11 @@ import pqrnn  # noqa: F401
 from pqrnn import metrics
 from pqrnn.data.example import OUTSIDE
 from pqrnn.data.vocab import UNKNOWN_LABEL
-from pqrnn.decoding import ARGMAX, VITERBI, BioDecoder, types_by_intent
+from pqrnn.decoding import ARGMAX, VITERBI, BioDecoder, is_valid_bio, types_by_intent
 
 _WORKDIRS = flags.DEFINE_multi_string("workdir", [], "Training workdirs (same dataset).")
 _SPLIT = flags.DEFINE_string("split", "validation", "Split to score.")
 _OUTPUT = flags.DEFINE_string("output_json", None, "Also write the figures here.")
-
-
-def valid_bio(tags) -> bool:
-    """Every "I-X" follows "B-X" or "I-X"."""
-    previous = "O"
-    for tag in tags:
-        if tag.startswith("I-") and previous[2:] != tag[2:]:
-            return False
-        previous = tag
-    return True
 
 
 def main(argv):
@@ -76,9 +66,9 @@ def main(argv):
                     "types_by_intent": use_types,
                     **{k: round(100 * macro[k], 2) for k in metrics.METRIC_NAMES},
                     "utterances": len(examples),
-                    "invalid": sum(not valid_bio(tags) for _, tags in predictions),
+                    "invalid": sum(not is_valid_bio(tags) for _, tags in predictions),
                     "slot_errors": len(slot_errors),
-                    "slot_errors_invalid": sum(not valid_bio(tags) for tags in slot_errors),
+                    "slot_errors_invalid": sum(not is_valid_bio(tags) for tags in slot_errors),
                 }
                 rows.append(row)
                 print(

@@ -34,9 +34,8 @@ class Teacher(Protocol):
 
 
 def log_softmax(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x, np.float64)
-    shifted = x - x.max(axis=-1, keepdims=True)
-    return (shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))).astype(np.float32)
+    """`pqrnn.decoding.log_softmax` in float32 (what logits files store)."""
+    return decoding.log_softmax(x).astype(np.float32)
 
 
 class PqrnnTeacher:
