@@ -220,3 +220,43 @@ def test_pipeline_extra_columns():
         make_token_dataset(TRAIN, VOCABS, batch_size=3, extra_columns={"x": [1, 2]})
     with pytest.raises(ValueError, match="replace the pipeline's own"):
         make_token_dataset(TRAIN, VOCABS, batch_size=3, extra_columns={"text": [1, 2, 3]})
+
+
+def test_teacher_viterbi_hard_labels(tmp_path):
+    """The teacher's argmax reads "O I-genre" (repaired to "O B-genre"); its
+    best valid BIO sequence is "B-genre I-genre"."""
+    train = [
+        *TRAIN,
+        Example("3", "en", ("play", "cool", "jazz"), ("O", "B-genre", "I-genre"), "play"),
+    ]
+    vocabs = LabelVocabs.build(train)
+    tags = vocabs.tags.labels
+    slots = np.full([2, len(tags)], -10.0, np.float32)
+    # log p: token 0: O 0.50, B-genre 0.45; token 1: I-genre 0.6, B-genre 0.1, O 0.3.
+    for row, probs in enumerate(
+        [{"O": 0.5, "B-genre": 0.45}, {"I-genre": 0.6, "B-genre": 0.1, "O": 0.3}]
+    ):
+        for tag, p in probs.items():
+            slots[row, tags.index(tag)] = np.log(p)
+    augmented = Example("a0", "en", ("play", "jazz"), ("O", "O"), "play")
+    path = str(tmp_path / "aug.tfrecord")
+    with logits_io.LogitsWriter(path, vocabs.intents.labels, tags) as writer:
+        intent = np.zeros(vocabs.intents.size, np.float32)
+        intent[vocabs.intents.labels.index("play")] = 5.0
+        writer.write_example(augmented, intent, slots, with_labels=True)
+    config = distill_config.get_config("smoke")
+    config.distill.update(augmented_logits=path, augmented_only=True)
+    found = {}
+    for mode in ("teacher", "teacher_viterbi", "augmentation"):
+        config.distill.hard_labels = mode
+        (example,) = load_transfer_set(config, vocabs, train).examples
+        assert example.intent == "play"
+        found[mode] = example.tags
+    assert found == {
+        "teacher": ("O", "B-genre"),  # argmax "O I-genre", repaired
+        "teacher_viterbi": ("B-genre", "I-genre"),  # 0.45 * 0.6 > 0.5 * max(0.1, 0.3)
+        "augmentation": ("O", "O"),  # the file's own labels
+    }
+    config.distill.hard_labels = "viterbi"
+    with pytest.raises(ValueError, match="hard_labels"):
+        load_transfer_set(config, vocabs, train)

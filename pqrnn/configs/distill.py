@@ -27,8 +27,11 @@ distill:
     logit vector, before the scale).
   unknown_teacher_labels: "error" or "drop" a teacher label the student's
     vocabulary (built from the training set) does not have.
-  hard_labels: for augmented utterances, "teacher" (its argmax) or
-    "augmentation" (the tags the augmentation derived).
+  hard_labels: for augmented utterances, "teacher" (its intent argmax and
+    per-token tag argmax, made valid BIO by turning a stray "I-X" into
+    "B-X"), "teacher_viterbi" (its intent argmax and its best valid BIO tag
+    sequence, pqrnn.decoding) or "augmentation" (the tags the augmentation
+    derived).
 """
 
 import ml_collections

@@ -19,6 +19,7 @@ import ml_collections
 import numpy as np
 from absl import logging
 
+from pqrnn import decoding
 from pqrnn.data.example import OUTSIDE, Example
 from pqrnn.data.pipeline import kept_tokens
 from pqrnn.data.vocab import UNKNOWN_LABEL, LabelVocabs
@@ -28,7 +29,7 @@ from pqrnn.distill.losses import TEACHER_INTENT, TEACHER_SLOTS
 from pqrnn.training import experiment
 
 LOGIT_NORMS = ("none", "standardize")
-HARD_LABELS = ("augmentation", "teacher")
+HARD_LABELS = ("augmentation", "teacher", "teacher_viterbi")
 
 
 def scale_logits(logits: np.ndarray, scale: float = 1.0, norm: str = "none") -> np.ndarray:
@@ -109,11 +110,18 @@ def _first_difference(a: Sequence[str], b: Sequence[str]) -> int:
     )
 
 
-def _teacher_labels(record: logits_io.TeacherRecord, vocabs: LabelVocabs) -> Example:
-    """The record with the teacher's argmax as its labels."""
+def _teacher_labels(
+    record: logits_io.TeacherRecord, vocabs: LabelVocabs, decoder: decoding.BioDecoder | None = None
+) -> Example:
+    """The record with the teacher's predictions as its labels: its intent
+    argmax and, with `decoder`, the tags it decodes; without one, the
+    per-token argmax made valid BIO by `repair_bio`."""
     intent = vocabs.intents.label(int(np.argmax(record.intent_logits)))
-    tags = [vocabs.tags.label(int(i)) for i in np.argmax(record.slot_logits, axis=-1)]
-    tags = repair_bio([OUTSIDE if t == UNKNOWN_LABEL else t for t in tags])
+    if decoder is not None:
+        tags = tuple(vocabs.tags.label(int(i)) for i in decoder.decode(record.slot_logits))
+    else:
+        tags = [vocabs.tags.label(int(i)) for i in np.argmax(record.slot_logits, axis=-1)]
+        tags = repair_bio([OUTSIDE if t == UNKNOWN_LABEL else t for t in tags])
     return Example(record.id, record.language, record.tokens, tags, intent)
 
 
@@ -247,6 +255,11 @@ def load_transfer_set(
                 )
             records = records[:wanted]
         augmented_source: dict = {}
+        decoder = None
+        if d.hard_labels == "teacher_viterbi":
+            decoder = decoding.BioDecoder(
+                vocabs.tags.labels, decoding.VITERBI, unknown=UNKNOWN_LABEL
+            )
         for path, record in records:
             if record.key in augmented_source:
                 raise ValueError(
@@ -259,8 +272,8 @@ def load_transfer_set(
                     "(language, id)"
                 )
             augmented_source[record.key] = path
-            if d.hard_labels == "teacher" or not record.has_labels:
-                example = _teacher_labels(record, vocabs)
+            if d.hard_labels != "augmentation" or not record.has_labels:
+                example = _teacher_labels(record, vocabs, decoder)
             else:
                 example = record.to_example()
             examples.append(example)
