@@ -12,8 +12,10 @@ utterance per line), --dataset=multiatis|mtop --split=test (real data from
 ../shared/data), or by default pqrnn's generated dev set (no data files
 needed). --graph_without_xnnpack runs a model with the runtime's builtin
 kernels only (benchmark_model's --use_xnnpack=false), interleaved with the
-others; repeat a --graph there to compare both. --peak_int8_matmul also measures this machine's int8 matrix
-throughput through the same runtime. docs/EXPORT.md.
+others; repeat a --graph there to compare both. --peak_int8_matmul also
+measures this machine's int8 and float32 matrix throughput through the same
+runtime. The CPU's model and instruction sets are printed first: int8's gain
+over float depends on them (docs/EXPORT.md, "Speed depends on the CPU").
 """
 
 from __future__ import annotations
@@ -48,8 +50,9 @@ _OUTPUT_JSON = flags.DEFINE_string("output_json", None, "Also write the figures 
 _PEAK = flags.DEFINE_bool(
     "peak_int8_matmul",
     False,
-    "Measure the int8 matrix throughput (a 256x1024x1024 FULLY_CONNECTED) and, for pQRNN "
-    "graphs, the share of it they reach (imports TensorFlow after the benchmark).",
+    "Measure the int8 matrix throughput (a 256x1024x1024 FULLY_CONNECTED), the float32 one "
+    "beside it (their ratio bounds what int8 can gain over float on this CPU) and, for pQRNN "
+    "graphs, the share of the int8 one they reach (imports TensorFlow after the benchmark).",
 )
 
 
@@ -76,6 +79,8 @@ def main(argv):
     )
     mean_tokens = sum(len(t.split()) for t in texts) / len(texts)
     print(f"Inputs: {len(texts)} utterances from {source} (mean {mean_tokens:.2f} tokens)")
+    cpu = benchmark.cpu_description()
+    print(f"CPU: {cpu}")
     results = benchmark.run_benchmark(
         _GRAPHS.value,
         texts,
@@ -103,18 +108,26 @@ def main(argv):
         "num_runs": _NUM_RUNS.value,
         "inputs": source,
         "num_inputs": len(texts),
+        "cpu": cpu,
         "mean_tokens": mean_tokens,
         "peak_rss_bytes": benchmark.peak_rss_bytes(),
         "custom_op_library_rss_bytes": benchmark.load_custom_ops(),
         "graphs": [r.to_json() for r in results],
     }
     if _PEAK.value:
-        peak = benchmark.peak_int8_matmul(num_threads=_NUM_THREADS.value)
+        peak = benchmark.peak_matmul(num_threads=_NUM_THREADS.value, int8=True)
+        peak_float = benchmark.peak_matmul(num_threads=_NUM_THREADS.value, int8=False)
         figures["peak_int8_matmul"] = peak
+        figures["peak_float32_matmul"] = peak_float
         print()
+        for name, p in (("int8", peak), ("float32", peak_float)):
+            print(
+                f"{name} matrix throughput (FULLY_CONNECTED 256x1024x1024, {_NUM_THREADS.value} "
+                f"thread(s)): p50 {p['p50_us']:.0f} us = {p['gmacs_per_s']:.1f} GMAC/s"
+            )
         print(
-            f"int8 matrix throughput (FULLY_CONNECTED 256x1024x1024, {_NUM_THREADS.value} "
-            f"thread(s)): p50 {peak['p50_us']:.0f} us = {peak['gmacs_per_s']:.1f} GMAC/s"
+            f"int8 / float32 matrix throughput on this CPU: "
+            f"{peak['gmacs_per_s'] / peak_float['gmacs_per_s']:.2f}x"
         )
         for r in results:
             if r.card.get("model") != "pqrnn":

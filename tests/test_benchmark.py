@@ -103,6 +103,7 @@ def test_benchmark_binary_prints_the_tool_figures_without_tensorflow(graphs, tmp
     assert all(g["inference_count"] == 30 for g in figures["graphs"])
     assert [g["use_xnnpack"] for g in figures["graphs"]] == [True, True, False]
     assert "model_int8.tflite (no XNNPACK)" in out and "Use xnnpack: [0]" in out
+    assert f"CPU: {benchmark.cpu_description()}" in out and figures["cpu"]
 
 
 def test_run_benchmark_interleaves_and_cycles_inputs(graphs):
@@ -143,3 +144,34 @@ def test_macs_of_the_default_pqrnn():
     # bottleneck 2048x96 + QRNN 3x96x384 + 3x128x384 + attention 128 + slots 128x149
     assert macs["per_token"] == 196608 + 110592 + 147456 + 128 + 19072
     assert macs["per_utterance"] == 128 * 113
+
+
+_X86_CPUINFO = """processor\t: 0
+model name\t: Intel(R) Xeon(R) CPU @ 2.20GHz
+flags\t\t: fpu sse2 avx avx2 fma avx512f avx512bw avx512_vnni
+processor\t: 1
+model name\t: Intel(R) Xeon(R) CPU @ 2.20GHz
+"""
+
+
+def test_cpu_description_names_the_instruction_sets_that_pick_kernels():
+    assert benchmark.cpu_description(_X86_CPUINFO) == (
+        "Intel(R) Xeon(R) CPU @ 2.20GHz; avx2 fma avx512f avx512_vnni"
+    )
+    amd = "model name\t: AMD EPYC\nflags\t: sse2 avx fma avx2 f16c\n"
+    assert benchmark.cpu_description(amd) == "AMD EPYC; avx2 fma (no AVX-512, no VNNI)"
+    old = "model name\t: Old\nflags\t: sse2\n"
+    assert benchmark.cpu_description(old) == "Old; no AVX2 (no AVX-512, no VNNI)"
+    arm = "processor\t: 0\nFeatures\t: fp asimd asimddp i8mm\nCPU part\t: 0xd41\n"
+    assert benchmark.cpu_description(arm).endswith("0xd41; asimd asimddp i8mm")
+    arm_old = "Features\t: fp asimd\nCPU part\t: 0xd03\n"
+    assert benchmark.cpu_description(arm_old).endswith("(no 8-bit dot product)")
+    assert benchmark.cpu_description()  # this machine, whatever it is
+
+
+@pytest.mark.parametrize("int8", [True, False])
+def test_peak_matmul_counts_macs_of_either_precision(int8):
+    peak = benchmark.peak_matmul(rows=4, depth=32, columns=16, runs=3, int8=int8)
+    assert peak["macs"] == 4 * 32 * 16
+    assert peak["p50_us"] > 0
+    assert peak["gmacs_per_s"] == pytest.approx(peak["macs"] / peak["p50_us"] / 1e3)

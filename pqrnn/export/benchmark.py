@@ -26,7 +26,7 @@ generated dataset that ships with pqrnn (`pqrnn.data.synthetic`, no data
 files needed).
 
 Importing this module does not import TensorFlow (it would distort the
-memory figures); `peak_int8_matmul` does, to build its model.
+memory figures); `peak_matmul` does, to build its model.
 """
 
 from __future__ import annotations
@@ -368,15 +368,25 @@ def pqrnn_macs_per_token(config: dict, num_intents: int, num_tags: int) -> dict[
     return {"per_token": float(per_token), "per_utterance": float(width * num_intents)}
 
 
-def peak_int8_matmul(
-    rows: int = 256, depth: int = 1024, columns: int = 1024, num_threads: int = 1, runs: int = 50
+def peak_matmul(
+    rows: int = 256,
+    depth: int = 1024,
+    columns: int = 1024,
+    num_threads: int = 1,
+    runs: int = 50,
+    int8: bool = True,
 ) -> dict[str, float]:
-    """This machine's int8 matrix throughput through the same runtime.
+    """This machine's matrix throughput through the same runtime.
 
-    Builds a FULLY_CONNECTED [rows, depth] x [depth, columns] model with
-    full-integer quantization (imports TensorFlow), runs it with
-    `num_threads` threads (XNNPACK, as the models) and returns
-    {"macs", "p50_us", "gmacs_per_s"} from the median run.
+    Builds a FULLY_CONNECTED [rows, depth] x [depth, columns] model, with
+    full-integer quantization when `int8` and in float32 otherwise (imports
+    TensorFlow), runs it with `num_threads` threads (XNNPACK, as the
+    models) and returns {"macs", "p50_us", "gmacs_per_s"} from the median
+    run. The int8 figure against the float32 one is the most an int8 file
+    can gain over its float file on this CPU: it depends on the
+    instructions XNNPACK finds (8-bit dot products such as AVX-512 VNNI or
+    Arm's SDOT make int8 several times faster; with AVX2 alone it is about
+    as fast as float32 FMA).
     """
     import tensorflow as tf
 
@@ -390,20 +400,25 @@ def peak_int8_matmul(
     converter = tf.lite.TFLiteConverter.from_concrete_functions(
         [matmul.get_concrete_function()], tf.Module()
     )
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = lambda: (
-        [rng.standard_normal((rows, depth)).astype(np.float32)] for _ in range(4)
-    )
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = tf.int8
-    converter.inference_output_type = tf.int8
+    if int8:
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = lambda: (
+            [rng.standard_normal((rows, depth)).astype(np.float32)] for _ in range(4)
+        )
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_input_type = tf.int8
+        converter.inference_output_type = tf.int8
     content = converter.convert()
     from ai_edge_litert.interpreter import Interpreter
 
     interpreter = Interpreter(model_content=content, num_threads=num_threads)
     interpreter.allocate_tensors()
     index = interpreter.get_input_details()[0]["index"]
-    interpreter.set_tensor(index, rng.integers(-128, 127, (rows, depth), dtype=np.int8))
+    if int8:
+        value = rng.integers(-128, 127, (rows, depth), dtype=np.int8)
+    else:
+        value = rng.standard_normal((rows, depth)).astype(np.float32)
+    interpreter.set_tensor(index, value)
     times = []
     for _ in range(runs + 5):
         started = time.perf_counter_ns()
@@ -412,3 +427,46 @@ def peak_int8_matmul(
     p50 = float(np.percentile(times[5:], 50))
     macs = float(rows * depth * columns)
     return {"macs": macs, "p50_us": p50, "gmacs_per_s": macs / p50 / 1e3}
+
+
+_ISA_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512vnni", "avx_vnni", "amx_int8")
+
+
+def cpu_description(cpuinfo: str | None = None) -> str:
+    """The CPU's model and the instruction sets that pick XNNPACK's kernels.
+
+    Reads /proc/cpuinfo (Linux) unless `cpuinfo` is given; elsewhere falls
+    back to `platform.processor()`. On x86 it lists which of AVX2, FMA,
+    AVX-512, VNNI and AMX the CPU has, on Arm whether it has the 8-bit dot
+    product (asimddp) and i8mm: the int8 files' speed against float depends
+    on them. Latency figures are only comparable with this line beside them.
+    """
+    import platform
+
+    if cpuinfo is None:
+        try:
+            with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+                cpuinfo = f.read()
+        except OSError:
+            return f"{platform.machine()} {platform.processor() or 'unknown CPU'}"
+    fields: dict[str, str] = {}
+    for line in cpuinfo.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip() not in fields:
+            fields[key.strip()] = value.strip()
+    model = fields.get("model name") or fields.get("CPU part") or platform.processor() or "unknown"
+    if "flags" in fields:  # x86
+        have = set(fields["flags"].split())
+        shown = [f for f in _ISA_FLAGS if f in have]
+        missing = "no AVX-512" if "avx512f" not in have else ""
+        vnni = {"avx512_vnni", "avx512vnni", "avx_vnni"} & have
+        notes = [n for n in (missing, "" if vnni else "no VNNI") if n]
+        return f"{model}; {' '.join(shown) or 'no AVX2'}" + (
+            f" ({', '.join(notes)})" if notes else ""
+        )
+    if "Features" in fields:  # Arm
+        have = set(fields["Features"].split())
+        shown = [f for f in ("asimd", "asimddp", "i8mm", "sve") if f in have]
+        note = "" if "asimddp" in have else " (no 8-bit dot product)"
+        return f"{platform.machine()} {model}; {' '.join(shown)}{note}"
+    return model

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Where a .tflite file's time goes, by machine-code kernel: samples
+# export/benchmark.py (one thread, real test utterances of DATASET) with
+# `perf record -e cpu-clock` (a software clock, so it works where hardware
+# counters are "not supported") and prints the kernels that take the most of
+# the samples spent in TFLite's runtime and pqrnn's op library, after the
+# CPU's model and the instruction-set flags that decide which XNNPACK
+# kernels run (avx2, avx512*, vnni, amx). The shares do not depend on other
+# load on the machine; the latency lines printed beside them do.
+#
+#   tools/kernel_profile.sh DATASET GRAPH [GRAPH ...]
+#   e.g. tools/kernel_profile.sh multiatis \
+#          workdirs/multiatis_pqrnn/export/model_int8.tflite \
+#          workdirs/multiatis_pqrnn/export/model_float32.tflite
+# Needs perf (Debian: linux-perf). RUNS (default 8000) timed invokes per
+# graph; TOP (default 8) kernels per graph.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-.venv/bin/python}
+dataset=$1
+shift
+RUNS=${RUNS:-8000}
+TOP=${TOP:-8}
+command -v perf > /dev/null || { echo "perf not found (Debian: apt-get install linux-perf)" >&2; exit 2; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+echo "flags: $(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx2|fma|avx512[a-z_]*|avx_vnni|amx[a-z_]*)$' | tr '\n' ' ')"
+dsos=libpywrap_litert_common.so,_pqrnn_tflite_ops.so
+for g in "$@"; do
+  echo
+  echo "== $g"
+  perf record -q -e cpu-clock -F 4000 -o "$tmp/perf.data" \
+    "$PY" -m export.benchmark --graph="$g" --dataset="$dataset" --num_runs="$RUNS" \
+    > "$tmp/bench.log" 2>&1
+  grep -E "^Per utterance" "$tmp/bench.log" || { cat "$tmp/bench.log" >&2; exit 1; }
+  perf report -i "$tmp/perf.data" --no-children --dsos="$dsos" --percentage=relative \
+    --sort=dso,symbol --stdio 2> /dev/null | grep -E '^ +[0-9.]+%' \
+    | sed -E 's/^ +([0-9.]+)% +([^ ]+) +\[[^]]*\] +(.*[^ ]) *$/\1\t\2\t\3/; s/ {3,}.*$//' \
+    > "$tmp/kernels.tsv"
+  echo "share of the samples in TFLite's runtime and pqrnn's ops:"
+  awk -F'\t' '{by[$2] += $1} END {for (d in by) printf "  %6.2f%%  %s\n", by[d], d}' \
+    "$tmp/kernels.tsv" | sort -rn
+  awk -F'\t' '$3 ~ /^xnn_.*gemm/ {mm += $1}
+    END {printf "  %6.2f%%  of it in XNNPACK matrix kernels (xnn_*gemm*)\n", mm}' "$tmp/kernels.tsv"
+  echo "by kernel:"
+  awk -F'\t' -v top="$TOP" 'NR <= top {printf "  %6.2f%%  %s\n", $1, $3}' "$tmp/kernels.tsv"
+done
