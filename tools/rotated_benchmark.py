@@ -57,6 +57,10 @@ def main(argv):
     graphs = _GRAPHS.value
     if len(graphs) < 2:
         raise app.UsageError("give two or more --graph files")
+    sys.path.insert(0, _REPO)
+    from pqrnn.export.benchmark import cpu_description
+
+    print(f"CPU: {cpu_description()}", flush=True)
     p50s: dict[str, list[float]] = {g: [] for g in graphs}
     utterance_p50s: dict[str, list[float]] = {g: [] for g in graphs}
     with tempfile.TemporaryDirectory() as tmp:
