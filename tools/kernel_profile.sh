@@ -4,8 +4,8 @@
 # `perf record -e cpu-clock` (a software clock, so it works where hardware
 # counters are "not supported") and prints the kernels that take the most of
 # the samples spent in TFLite's runtime and pqrnn's op library, after the
-# CPU's model and the instruction-set flags that decide which XNNPACK
-# kernels run (avx2, avx512*, vnni, amx). The shares do not depend on other
+# CPU's model and the instruction sets that decide which XNNPACK kernels run
+# (pqrnn.export.benchmark.cpu_description, as export/benchmark.py prints it). The shares do not depend on other
 # load on the machine; the latency lines printed beside them do.
 #
 #   tools/kernel_profile.sh DATASET GRAPH [GRAPH ...]
@@ -25,8 +25,7 @@ command -v perf > /dev/null || { echo "perf not found (Debian: apt-get install l
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
-echo "flags: $(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx2|fma|avx512[a-z_]*|avx_vnni|amx[a-z_]*)$' | tr '\n' ' ')"
+"$PY" -c 'from pqrnn.export.benchmark import cpu_description; print("CPU:", cpu_description())'
 dsos=libpywrap_litert_common.so,_pqrnn_tflite_ops.so
 for g in "$@"; do
   echo
