@@ -32,7 +32,9 @@ _NUM_RUNS = flags.DEFINE_integer("num_runs", 2000, "Timed invokes per file per r
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _run(graphs: list[str], path: str) -> dict[str, tuple[float, float]]:
+def _run(graphs: list[str], path: str) -> tuple[str, dict[str, tuple[float, float]]]:
+    """One export/benchmark.py run: the CPU line it recorded, and per graph
+    (inference p50, per-utterance p50)."""
     command = [
         sys.executable,
         os.path.join(_REPO, "export", "benchmark.py"),
@@ -46,7 +48,7 @@ def _run(graphs: list[str], path: str) -> dict[str, tuple[float, float]]:
     subprocess.run(command, check=True, capture_output=True, cwd=_REPO)
     with open(path) as f:
         result = json.load(f)
-    return {
+    return result["cpu"], {
         g["graph"]: (g["inference_p50"], g["inference_utterance_p50"]) for g in result["graphs"]
     }
 
@@ -57,17 +59,15 @@ def main(argv):
     graphs = _GRAPHS.value
     if len(graphs) < 2:
         raise app.UsageError("give two or more --graph files")
-    sys.path.insert(0, _REPO)
-    from pqrnn.export.benchmark import cpu_description
-
-    print(f"CPU: {cpu_description()}", flush=True)
     p50s: dict[str, list[float]] = {g: [] for g in graphs}
     utterance_p50s: dict[str, list[float]] = {g: [] for g in graphs}
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(_ROUNDS.value):
             for shift in range(len(graphs)):
                 order = graphs[shift:] + graphs[:shift]
-                figures = _run(order, os.path.join(tmp, "run.json"))
+                cpu, figures = _run(order, os.path.join(tmp, "run.json"))
+                if r == 0 and shift == 0:
+                    print(f"CPU: {cpu}", flush=True)
                 line = "  ".join(
                     f"{os.path.basename(os.path.dirname(os.path.dirname(g)))} "
                     f"{figures[g][0]:.1f}/{figures[g][1]:.1f}"

@@ -429,7 +429,7 @@ def peak_matmul(
     return {"macs": macs, "p50_us": p50, "gmacs_per_s": macs / p50 / 1e3}
 
 
-_ISA_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512vnni", "avx_vnni", "amx_int8")
+_ISA_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8")
 
 
 def cpu_description(cpuinfo: str | None = None) -> str:
@@ -458,9 +458,11 @@ def cpu_description(cpuinfo: str | None = None) -> str:
     if "flags" in fields:  # x86
         have = set(fields["flags"].split())
         shown = [f for f in _ISA_FLAGS if f in have]
-        missing = "no AVX-512" if "avx512f" not in have else ""
-        vnni = {"avx512_vnni", "avx512vnni", "avx_vnni"} & have
-        notes = [n for n in (missing, "" if vnni else "no VNNI") if n]
+        notes = []
+        if "avx512f" not in have:
+            notes.append("no AVX-512")
+        if not {"avx512_vnni", "avx_vnni"} & have:
+            notes.append("no VNNI")
         return f"{model}; {' '.join(shown) or 'no AVX2'}" + (
             f" ({', '.join(notes)})" if notes else ""
         )
