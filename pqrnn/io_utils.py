@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterable
 from typing import Any
 
 # mkstemp creates files readable by the owner only; artifacts should get the
@@ -45,6 +46,11 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
 def atomic_write_json(path: str | os.PathLike, value: Any) -> None:
     """Writes `value` as indented JSON to `path` atomically."""
     atomic_write_text(path, json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
+
+
+def atomic_write_json_lines(path: str | os.PathLike, rows: Iterable[Any]) -> None:
+    """Writes one compact JSON value per line (JSON Lines) to `path` atomically."""
+    atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
 
 
 def read_json(path: str | os.PathLike) -> Any:

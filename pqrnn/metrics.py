@@ -30,6 +30,7 @@ match between two systems on the same utterances is.
 from __future__ import annotations
 
 import collections
+import json
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -96,6 +97,54 @@ def is_exact_match(pred_intent: str, pred_tags: Sequence[str], example: _Example
     return pred_intent == example.intent and slot_pairs(example.tokens, pred_tags) == slot_pairs(
         example.tokens, example.tags
     )
+
+
+def prediction_rows(
+    predictions: Sequence[tuple[str, Sequence[str]]], examples: Sequence[_ExampleLike]
+) -> list[dict]:
+    """One record per utterance: language, id, predicted intent and tags, and
+    whether it is an exact match. `pqrnn.bin.evaluate --predictions_output`
+    and the teacher write these as JSON lines; `pqrnn.bin.compare` pairs two
+    such files."""
+    return [
+        {
+            "language": e.language,
+            "id": e.id,
+            "intent": intent,
+            "tags": list(tags),
+            "exact_match": is_exact_match(intent, tags, e),
+        }
+        for (intent, tags), e in zip(predictions, examples, strict=True)
+    ]
+
+
+def read_hits(path: str) -> dict[tuple[str, str], bool]:
+    """{(language, id): exact_match} of a predictions file.
+
+    Raises:
+      ValueError: naming the file and line, for a line that is not a JSON
+        object with "language", "id" and a boolean "exact_match", or a
+        (language, id) seen twice.
+    """
+    hits: dict[tuple[str, str], bool] = {}
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                key = (str(row["language"]), str(row["id"]))
+                hit = row["exact_match"]
+                if not isinstance(hit, bool):
+                    raise TypeError(f"exact_match is {hit!r}, not true/false")
+            except (ValueError, KeyError, TypeError) as e:
+                raise ValueError(f"{path}:{number}: not a prediction line ({e!r})") from e
+            if key in hits:
+                raise ValueError(f"{path}:{number}: utterance {key} appears twice")
+            hits[key] = hit
+    if not hits:
+        raise ValueError(f"{path}: no predictions")
+    return hits
 
 
 def score(
@@ -324,3 +373,74 @@ def compare_hits(a: dict, b: dict, **bootstrap) -> dict:
         for language, (n, ha, hb) in sorted(by_language.items())
     }
     return result
+
+
+def unseen_word_groups(
+    train: Sequence[_ExampleLike], examples: Sequence[_ExampleLike], lowercase: bool = True
+) -> dict[tuple[str, str], bool]:
+    """{(language, id): whether the utterance has a word that its language's
+    training examples never have} (words compared lowercased when
+    `lowercase`, as the projection reads them)."""
+    norm = str.lower if lowercase else str
+    seen: dict[str, set[str]] = collections.defaultdict(set)
+    for e in train:
+        seen[e.language].update(norm(t) for t in e.tokens)
+    return {
+        (e.language, e.id): any(norm(t) not in seen[e.language] for t in e.tokens) for e in examples
+    }
+
+
+def gap_by_group(
+    reference: dict[tuple[str, str], bool],
+    other: dict[tuple[str, str], bool],
+    groups: dict[tuple[str, str], bool],
+) -> dict:
+    """Splits the macro-averaged exact-match gap `other - reference` by group.
+
+    Args:
+      reference, other: {(language, id): hit} of two systems.
+      groups: {(language, id): in the group} (e.g. `unseen_word_groups`).
+
+    Returns:
+      {"per_language": {language: {"num_examples", "in_group",
+      "reference"/"other": {"all", "in", "out"} exact match in %}},
+      "gap", "gap_in", "gap_out"}: the macro gap and its two parts, each
+      group's gap weighted by its share of the language's utterances and
+      averaged over languages, so gap_in + gap_out == gap.
+
+    Raises:
+      ValueError: the three do not hold the same utterances.
+    """
+    if not reference.keys() == other.keys() == groups.keys():
+        raise ValueError("reference, other and groups must hold the same utterances")
+    per_language = {}
+    for language in sorted({k[0] for k in groups}):
+        keys = [k for k in groups if k[0] == language]
+        inside = [k for k in keys if groups[k]]
+        outside = [k for k in keys if not groups[k]]
+
+        def rate(hits, subset):
+            return 100.0 * sum(hits[k] for k in subset) / len(subset) if subset else 0.0
+
+        per_language[language] = {
+            "num_examples": len(keys),
+            "in_group": len(inside),
+            **{
+                name: {"all": rate(h, keys), "in": rate(h, inside), "out": rate(h, outside)}
+                for name, h in (("reference", reference), ("other", other))
+            },
+        }
+    parts = {"in": 0.0, "out": 0.0}
+    total = 0.0
+    for row in per_language.values():
+        share = row["in_group"] / row["num_examples"]
+        for part, weight in (("in", share), ("out", 1.0 - share)):
+            parts[part] += weight * (row["other"][part] - row["reference"][part])
+        total += row["other"]["all"] - row["reference"]["all"]
+    n = len(per_language)
+    return {
+        "per_language": per_language,
+        "gap": total / n,
+        "gap_in": parts["in"] / n,
+        "gap_out": parts["out"] / n,
+    }

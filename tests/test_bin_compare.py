@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from pqrnn.bin.compare import format_result, read_hits
-from pqrnn.metrics import compare_hits
+from pqrnn.bin.compare import format_result
+from pqrnn.metrics import compare_hits, read_hits
 
 
 def write(path, lines):

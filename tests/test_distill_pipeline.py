@@ -7,6 +7,7 @@ import os
 import pytest
 
 import pqrnn  # noqa: F401
+from pqrnn import metrics
 from pqrnn.configs import distill as distill_config
 from pqrnn.configs import teacher as teacher_config
 from pqrnn.distill import logits_io
@@ -34,7 +35,14 @@ def test_teacher_then_distill_then_resume(tmp_path):
     assert all(r.source_id and "~aug" in r.id for r in augmented.records)
     assert augmented.header.metadata["augment"]["amount"] == 0.25
     with open(os.path.join(teacher_dir, "teacher_metrics_validation.json")) as f:
-        assert json.load(f)["macro"]["num_examples"] == 150
+        teacher_metrics = json.load(f)
+    assert teacher_metrics["macro"]["num_examples"] == 150
+    # Its per-utterance predictions agree with its metrics, and compare reads them.
+    hits = metrics.read_hits(os.path.join(teacher_dir, "teacher_predictions_validation.jsonl"))
+    assert len(hits) == 150
+    assert sum(hits.values()) / 150 == pytest.approx(
+        teacher_metrics["per_language"]["en"]["exact_match"]
+    )
     # Running it again trains nothing and rewrites nothing.
     mtime = os.path.getmtime(written["augmented"])
     run_teacher(

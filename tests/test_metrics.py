@@ -10,6 +10,8 @@ from pqrnn.metrics import (
     format_table,
     is_exact_match,
     paired_bootstrap,
+    prediction_rows,
+    read_hits,
     score,
     slot_pairs,
 )
@@ -202,3 +204,69 @@ def test_is_exact_match_needs_intent_and_slots():
     assert is_exact_match("call", ("O", "B-C"), example)
     assert not is_exact_match("text", ("O", "B-C"), example)
     assert not is_exact_match("call", ("O", "O"), example)
+
+
+def test_prediction_rows_write_and_read_back(tmp_path):
+    from pqrnn import io_utils
+
+    examples = [
+        Example(id="1", language="en", tokens=("call", "Ann"), tags=("O", "B-C"), intent="call"),
+        Example(id="1", language="de", tokens=("ruf", "Jörg"), tags=("O", "B-C"), intent="call"),
+    ]
+    rows = prediction_rows([("call", ("O", "B-C")), ("call", ("O", "O"))], examples)
+    assert rows[0] == {
+        "language": "en",
+        "id": "1",
+        "intent": "call",
+        "tags": ["O", "B-C"],
+        "exact_match": True,
+    }
+    assert rows[1]["exact_match"] is False
+    path = tmp_path / "p.jsonl"
+    io_utils.atomic_write_json_lines(path, rows)
+    assert "Jörg" not in path.read_text(encoding="utf-8")  # tokens are not written
+    assert path.read_text(encoding="utf-8").count("\n") == 2
+    assert read_hits(str(path)) == {("en", "1"): True, ("de", "1"): False}
+    with pytest.raises(ValueError):  # one prediction per example
+        prediction_rows([("call", ("O", "B-C"))], examples)
+
+
+def test_unseen_word_groups_and_gap_by_group():
+    from pqrnn.metrics import gap_by_group, unseen_word_groups
+
+    def e(i, lang, text):
+        words = tuple(text.split())
+        return Example(id=i, language=lang, tokens=words, tags=("O",) * len(words), intent="x")
+
+    train = [e("t1", "en", "Flights to Boston"), e("t2", "de", "Flüge nach Berlin")]
+    test = [
+        e("1", "en", "flights to BOSTON"),  # lowercased: all seen
+        e("2", "en", "flights to Denver"),
+        e("3", "en", "to Boston"),
+        e("4", "en", "Berlin"),  # seen in German only
+        e("5", "de", "Flüge nach Berlin"),
+        e("6", "de", "Flüge nach Köln"),
+    ]
+    groups = unseen_word_groups(train, test)
+    assert groups == {
+        ("en", "1"): False,
+        ("en", "2"): True,
+        ("en", "3"): False,
+        ("en", "4"): True,
+        ("de", "5"): False,
+        ("de", "6"): True,
+    }
+    assert unseen_word_groups(train, test, lowercase=False)[("en", "1")] is True
+    reference = dict.fromkeys(groups, True)
+    other = dict(reference) | {("en", "2"): False, ("de", "6"): False, ("en", "3"): False}
+    result = gap_by_group(reference, other, groups)
+    en, de = result["per_language"]["en"], result["per_language"]["de"]
+    assert en["in_group"] == 2 and en["other"] == {"all": 50.0, "in": 50.0, "out": 50.0}
+    assert de["other"] == {"all": 50.0, "in": 0.0, "out": 100.0}
+    # en: -50 overall = 2/4 * -50 (unseen) + 2/4 * -50 (seen); de: -50 = 1/2 * -100 + 0.
+    assert result["gap"] == pytest.approx(-50.0)
+    assert result["gap_in"] == pytest.approx((-25.0 - 50.0) / 2)
+    assert result["gap_out"] == pytest.approx((-25.0 + 0.0) / 2)
+    assert result["gap_in"] + result["gap_out"] == pytest.approx(result["gap"])
+    with pytest.raises(ValueError, match="same utterances"):
+        gap_by_group(reference, {("en", "1"): True}, groups)

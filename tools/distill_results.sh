@@ -17,6 +17,9 @@
 # the default file's, and the student takes the first round(a * N)), and
 # the epochs shrink by 3 / (1 + a), which must come out whole (workdir
 # suffix _aug<a>).
+# DIST=p trains the student with the projection's training-time distortion
+# (one random character edit in a fraction p of the tokens;
+# --config.projection.distortion_probability; workdir suffix _dist<p>).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
@@ -53,6 +56,9 @@ if [ -n "${AUG:-}" ]; then
   student_extra="$student_extra --config.distill.augmented_logits=$T/logits_big/augmented.tfrecord"
   student_extra="$student_extra --config.distill.augmented_amount=$AUG"
   teacher_extra="--augment_amount=${AUG_FILE:-$AUG} --logits_dir=$T/logits_big"
+fi
+if [ -n "${DIST:-}" ]; then
+  S=${S}_dist$DIST; student_extra="$student_extra --config.projection.distortion_probability=$DIST"
 fi
 name=$(basename $S)
 if [ "$step" = teacher ] || [ "$step" = all ]; then

@@ -17,8 +17,6 @@ two apart at that confidence.
 
 from __future__ import annotations
 
-import json
-
 from absl import app, flags
 
 from pqrnn import io_utils, metrics
@@ -29,35 +27,6 @@ _NUM_SAMPLES = flags.DEFINE_integer("num_samples", 10000, "Bootstrap resamples."
 _SEED = flags.DEFINE_integer("seed", 0, "Resampling seed.")
 _CONFIDENCE = flags.DEFINE_float("confidence", 0.95, "Of the two-sided interval.")
 _OUTPUT = flags.DEFINE_string("output_json", None, "Also write the result here.")
-
-
-def read_hits(path: str) -> dict[tuple[str, str], bool]:
-    """{(language, id): exact_match} of a predictions file.
-
-    Raises:
-      ValueError: naming the file and line, for a line that is not a JSON
-        object with "language", "id" and a boolean "exact_match", or a
-        (language, id) seen twice.
-    """
-    hits: dict[tuple[str, str], bool] = {}
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                key = (str(row["language"]), str(row["id"]))
-                hit = row["exact_match"]
-                if not isinstance(hit, bool):
-                    raise TypeError(f"exact_match is {hit!r}, not true/false")
-            except (ValueError, KeyError, TypeError) as e:
-                raise ValueError(f"{path}:{number}: not a prediction line ({e!r})") from e
-            if key in hits:
-                raise ValueError(f"{path}:{number}: utterance {key} appears twice")
-            hits[key] = hit
-    if not hits:
-        raise ValueError(f"{path}: no predictions")
-    return hits
 
 
 def format_result(result: dict, name_a: str, name_b: str) -> str:
@@ -79,8 +48,8 @@ def main(argv):
         raise app.UsageError(f"unexpected arguments: {argv[1:]}")
     try:
         result = metrics.compare_hits(
-            read_hits(_A.value),
-            read_hits(_B.value),
+            metrics.read_hits(_A.value),
+            metrics.read_hits(_B.value),
             num_samples=_NUM_SAMPLES.value,
             seed=_SEED.value,
             confidence=_CONFIDENCE.value,

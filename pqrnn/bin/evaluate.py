@@ -23,7 +23,6 @@ language and macro-averaged over languages.
 
 from __future__ import annotations
 
-import json
 import os
 
 from absl import app, flags, logging
@@ -86,20 +85,9 @@ def _report(results: dict, title: str, output: str, predictions, examples) -> No
     io_utils.atomic_write_json(output, results)
     logging.info("wrote %s", output)
     if _PREDICTIONS.value:
-        lines = (
-            json.dumps(
-                {
-                    "language": e.language,
-                    "id": e.id,
-                    "intent": intent,
-                    "tags": list(tags),
-                    "exact_match": metrics.is_exact_match(intent, tags, e),
-                },
-                ensure_ascii=False,
-            )
-            for (intent, tags), e in zip(predictions, examples, strict=True)
+        io_utils.atomic_write_json_lines(
+            _PREDICTIONS.value, metrics.prediction_rows(predictions, examples)
         )
-        io_utils.atomic_write_text(_PREDICTIONS.value, "".join(f"{line}\n" for line in lines))
         logging.info("wrote %s", _PREDICTIONS.value)
 
 

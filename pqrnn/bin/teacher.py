@@ -9,7 +9,9 @@ Steps, each skipped when its output is already complete (run it again with
 the same --workdir to resume):
   1. train the teacher (config.teacher.kind: char_bilstm members through
      pqrnn's trainer, or BERT fine-tuned with KerasHub in <workdir>/bert);
-  2. score it on config.teacher.eval_splits -> <workdir>/teacher_metrics_<split>.json;
+  2. score it on config.teacher.eval_splits -> <workdir>/teacher_metrics_<split>.json,
+     and its per-utterance predictions -> <workdir>/teacher_predictions_<split>.jsonl
+     (what `pqrnn.bin.compare` pairs with a student's);
   3. write its logits for the training set -> <workdir>/logits/train.tfrecord;
   4. augment the training set (config.teacher.augment, --augment_amount)
      and write the teacher's logits for it -> <workdir>/logits/augmented.tfrecord.

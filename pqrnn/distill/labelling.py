@@ -131,14 +131,14 @@ def evaluate(
     examples: Sequence[Example],
     slot_decoding: str = decoding.DEFAULT,
     types_by_intent: dict | None = None,
-) -> dict:
+) -> tuple[dict, list[tuple[str, tuple[str, ...]]]]:
     """pqrnn.metrics.evaluate of the teacher's predictions (slots decoded by
-    `slot_decoding`, recorded in the result)."""
+    `slot_decoding`, recorded in the result), and the predictions."""
     logits = teacher.logits(examples)
     predicted = predictions(teacher, examples, logits, slot_decoding, types_by_intent)
     results = metrics.evaluate(predicted, examples)
     results["slot_decoding"] = slot_decoding
-    return results
+    return results, predicted
 
 
 def write_logits(

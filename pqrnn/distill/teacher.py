@@ -137,12 +137,18 @@ def run_teacher(
     if not skip_eval:
         for split in filter(None, config.teacher.eval_splits.split(",")):
             examples, _ = experiment.load_examples(config, split)
-            results = labelling.evaluate(teacher, examples)
+            results, predicted = labelling.evaluate(teacher, examples)
             results.update(split=split, model=f"teacher {teacher.description}")
             print(f"\nteacher ({config.teacher.kind}), split {split}:")
             print(metrics.format_table(results))
             io_utils.atomic_write_json(
                 os.path.join(workdir, f"teacher_metrics_{split}.json"), results
+            )
+            # Per utterance, as `evaluate --predictions_output` writes them:
+            # `pqrnn.bin.compare` pairs a student with its teacher.
+            io_utils.atomic_write_json_lines(
+                os.path.join(workdir, f"teacher_predictions_{split}.jsonl"),
+                metrics.prediction_rows(predicted, examples),
             )
 
     t = config.teacher
