@@ -18,6 +18,7 @@ up to the whole gap).
 
 from __future__ import annotations
 
+import collections
 import os
 
 import ml_collections
@@ -32,6 +33,12 @@ _WORKDIR = flags.DEFINE_string(
 _SPLIT = flags.DEFINE_string("split", "test", "Split the predictions are of.")
 _PREDICTIONS = flags.DEFINE_multi_string(
     "predictions", [], "name=path of a predictions file; the first is the reference."
+)
+_TOP = flags.DEFINE_integer(
+    "top_words",
+    0,
+    "Also list each language's N most frequent unseen words, with each model's exact match on "
+    "the utterances that contain them.",
 )
 _OUTPUT = flags.DEFINE_string("output_json", None, "Also write the figures here.")
 
@@ -93,11 +100,37 @@ def main(argv):
             f"{name} - {ref_name}: {r['gap']:+.2f} macro = {r['gap_out']:+.2f} on utterances "
             f"with only seen words + {r['gap_in']:+.2f} on those with an unseen word"
         )
+    if _TOP.value:
+        _print_top_words(train, examples, config.projection.lowercase, models)
     if _OUTPUT.value:
         io_utils.atomic_write_json(
             _OUTPUT.value,
             {"split": _SPLIT.value, "reference": ref_name, "against_reference": results},
         )
+
+
+def _print_top_words(train, examples, lowercase, models) -> None:
+    norm = str.lower if lowercase else str
+    seen = collections.defaultdict(set)
+    for e in train:
+        seen[e.language].update(norm(t) for t in e.tokens)
+    holders = collections.defaultdict(list)  # (language, word) -> utterance keys
+    for e in examples:
+        for word in {norm(t) for t in e.tokens} - seen[e.language]:
+            holders[e.language, word].append((e.language, e.id))
+    print("\nmost frequent unseen words: utterances holding them, exact match of each model")
+    for language in sorted({lang for lang, _ in holders}):
+        words = sorted(
+            (w for lang, w in holders if lang == language),
+            key=lambda w: (-len(holders[language, w]), w),
+        )[: _TOP.value]
+        for word in words:
+            keys = holders[language, word]
+            rates = " ".join(
+                f"{name} {100 * sum(hits[k] for k in keys) / len(keys):5.1f}"
+                for name, hits in models
+            )
+            print(f"{language:5s} {word!r:24s} {len(keys):5d}  {rates}")
 
 
 if __name__ == "__main__":
