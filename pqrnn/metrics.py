@@ -375,18 +375,22 @@ def compare_hits(a: dict, b: dict, **bootstrap) -> dict:
     return result
 
 
-def unseen_word_groups(
+def unseen_words(
     train: Sequence[_ExampleLike], examples: Sequence[_ExampleLike], lowercase: bool = True
-) -> dict[tuple[str, str], bool]:
-    """{(language, id): whether the utterance has a word that its language's
-    training examples never have} (words compared lowercased when
-    `lowercase`, as the projection reads them)."""
+) -> dict[tuple[str, str], tuple[str, ...]]:
+    """{(language, id): the utterance's words that its language's training
+    examples never have, in order of first appearance} (words compared
+    lowercased when `lowercase`, as the projection reads them; empty when it
+    has none). `bool` of each value groups utterances for `gap_by_group`."""
     norm = str.lower if lowercase else str
     seen: dict[str, set[str]] = collections.defaultdict(set)
     for e in train:
         seen[e.language].update(norm(t) for t in e.tokens)
     return {
-        (e.language, e.id): any(norm(t) not in seen[e.language] for t in e.tokens) for e in examples
+        (e.language, e.id): tuple(
+            dict.fromkeys(w for w in map(norm, e.tokens) if w not in seen[e.language])
+        )
+        for e in examples
     }
 
 
@@ -399,7 +403,8 @@ def gap_by_group(
 
     Args:
       reference, other: {(language, id): hit} of two systems.
-      groups: {(language, id): in the group} (e.g. `unseen_word_groups`).
+      groups: {(language, id): in the group}, e.g. whether `unseen_words`
+        found any.
 
     Returns:
       {"per_language": {language: {"num_examples", "in_group",

@@ -231,8 +231,8 @@ def test_prediction_rows_write_and_read_back(tmp_path):
         prediction_rows([("call", ("O", "B-C"))], examples)
 
 
-def test_unseen_word_groups_and_gap_by_group():
-    from pqrnn.metrics import gap_by_group, unseen_word_groups
+def test_unseen_words_and_gap_by_group():
+    from pqrnn.metrics import gap_by_group, unseen_words
 
     def e(i, lang, text):
         words = tuple(text.split())
@@ -247,16 +247,17 @@ def test_unseen_word_groups_and_gap_by_group():
         e("5", "de", "Flüge nach Berlin"),
         e("6", "de", "Flüge nach Köln"),
     ]
-    groups = unseen_word_groups(train, test)
-    assert groups == {
-        ("en", "1"): False,
-        ("en", "2"): True,
-        ("en", "3"): False,
-        ("en", "4"): True,
-        ("de", "5"): False,
-        ("de", "6"): True,
+    words = unseen_words(train, test)
+    assert words == {
+        ("en", "1"): (),
+        ("en", "2"): ("denver",),
+        ("en", "3"): (),
+        ("en", "4"): ("berlin",),
+        ("de", "5"): (),
+        ("de", "6"): ("köln",),
     }
-    assert unseen_word_groups(train, test, lowercase=False)[("en", "1")] is True
+    assert unseen_words(train, test, lowercase=False)[("en", "1")] == ("flights", "BOSTON")
+    groups = {key: bool(w) for key, w in words.items()}
     reference = dict.fromkeys(groups, True)
     other = dict(reference) | {("en", "2"): False, ("de", "6"): False, ("en", "3"): False}
     result = gap_by_group(reference, other, groups)

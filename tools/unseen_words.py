@@ -65,7 +65,8 @@ def main(argv):
     config = _config(_WORKDIR.value)
     train, _ = experiment.load_examples(config, "train")
     examples, _ = experiment.load_examples(config, _SPLIT.value)
-    groups = metrics.unseen_word_groups(train, examples, config.projection.lowercase)
+    words = metrics.unseen_words(train, examples, config.projection.lowercase)
+    groups = {key: bool(w) for key, w in words.items()}
     models = []
     for spec in _PREDICTIONS.value:
         name, sep, path = spec.partition("=")
@@ -101,7 +102,7 @@ def main(argv):
             f"with only seen words + {r['gap_in']:+.2f} on those with an unseen word"
         )
     if _TOP.value:
-        _print_top_words(train, examples, config.projection.lowercase, models)
+        _print_top_words(words, models)
     if _OUTPUT.value:
         io_utils.atomic_write_json(
             _OUTPUT.value,
@@ -109,22 +110,18 @@ def main(argv):
         )
 
 
-def _print_top_words(train, examples, lowercase, models) -> None:
-    norm = str.lower if lowercase else str
-    seen = collections.defaultdict(set)
-    for e in train:
-        seen[e.language].update(norm(t) for t in e.tokens)
+def _print_top_words(words: dict, models) -> None:
     holders = collections.defaultdict(list)  # (language, word) -> utterance keys
-    for e in examples:
-        for word in {norm(t) for t in e.tokens} - seen[e.language]:
-            holders[e.language, word].append((e.language, e.id))
+    for key, unseen in words.items():
+        for word in unseen:
+            holders[key[0], word].append(key)
     print("\nmost frequent unseen words: utterances holding them, exact match of each model")
     for language in sorted({lang for lang, _ in holders}):
-        words = sorted(
+        top = sorted(
             (w for lang, w in holders if lang == language),
             key=lambda w: (-len(holders[language, w]), w),
         )[: _TOP.value]
-        for word in words:
+        for word in top:
             keys = holders[language, word]
             rates = " ".join(
                 f"{name} {100 * sum(hits[k] for k in keys) / len(keys):5.1f}"
