@@ -5,11 +5,13 @@ Splits a dataset's utterances, per language, into those whose every word
 split and those with at least one word it never saw, and prints each
 model's exact match on both groups from per-utterance predictions files
 (`pqrnn.bin.evaluate --predictions_output`, or a teacher's
-`teacher_predictions_<split>.jsonl`). The first file is the reference: the
-last columns give each other model's gap to it on each group, and how much
-of its macro-averaged gap each group accounts for (the group's share of the
-language's utterances times its gap, averaged over languages; the two add
-up to the whole gap).
+`teacher_predictions_<split>.jsonl`). The first file is the reference:
+after the table, one line per other model gives its macro-averaged gap to
+it and how much of that gap each group accounts for (the group's share of
+the language's utterances times its gap, averaged over languages; the two
+add up to the whole gap). --top_words=N lists each language's N most
+frequent unseen words with each model's exact match on the utterances that
+hold them.
 
     python tools/unseen_words.py --workdir=workdirs/teacher_multiatis --split=test \
         --predictions=teacher=workdirs/teacher_multiatis/teacher_predictions_test.jsonl \
