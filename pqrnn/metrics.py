@@ -418,9 +418,11 @@ def gap_by_group(
     """
     if not reference.keys() == other.keys() == groups.keys():
         raise ValueError("reference, other and groups must hold the same utterances")
+    keys_by_language = collections.defaultdict(list)
+    for key in groups:
+        keys_by_language[key[0]].append(key)
     per_language = {}
-    for language in sorted({k[0] for k in groups}):
-        keys = [k for k in groups if k[0] == language]
+    for language, keys in sorted(keys_by_language.items()):
         inside = [k for k in keys if groups[k]]
         outside = [k for k in keys if not groups[k]]
 

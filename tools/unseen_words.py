@@ -46,15 +46,16 @@ _OUTPUT = flags.DEFINE_string("output_json", None, "Also write the figures here.
 
 
 def _config(workdir: str) -> ml_collections.ConfigDict:
-    from pqrnn.training import experiment
+    """The run's config (`predictor.load_config`); a teacher workdir without
+    one (a BERT teacher's) has the teacher binary's teacher_config.json."""
+    from pqrnn.training import experiment, predictor
 
-    for name in ("config.json", "teacher_config.json"):
-        path = os.path.join(workdir, name)
-        if os.path.exists(path):
-            return ml_collections.ConfigDict(
-                experiment.upgrade_saved_config(io_utils.read_json(path))
-            )
-    raise FileNotFoundError(f"{workdir}: no config.json or teacher_config.json")
+    teacher = os.path.join(workdir, "teacher_config.json")
+    if not os.path.exists(experiment.workdir_paths(workdir)["config"]) and os.path.exists(teacher):
+        return ml_collections.ConfigDict(
+            experiment.upgrade_saved_config(io_utils.read_json(teacher))
+        )
+    return predictor.load_config(workdir)
 
 
 def main(argv):
