@@ -20,6 +20,9 @@
 # DIST=p trains the student with the projection's training-time distortion
 # (one random character edit in a fraction p of the tokens;
 # --config.projection.distortion_probability; workdir suffix _dist<p>).
+# SEED=s trains the student with initialisation and shuffling seed s
+# instead of 0 (--config.train.seed; workdir suffix _seed<s>); the teacher
+# is the same.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
@@ -59,6 +62,9 @@ if [ -n "${AUG:-}" ]; then
 fi
 if [ -n "${DIST:-}" ]; then
   S=${S}_dist$DIST; student_extra="$student_extra --config.projection.distortion_probability=$DIST"
+fi
+if [ -n "${SEED:-}" ] && [ "$SEED" != 0 ]; then
+  S=${S}_seed$SEED; student_extra="$student_extra --config.train.seed=$SEED"
 fi
 name=$(basename $S)
 if [ "$step" = teacher ] || [ "$step" = all ]; then

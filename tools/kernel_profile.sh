@@ -26,7 +26,20 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 "$PY" -c 'from pqrnn.export.benchmark import cpu_description; print("CPU:", cpu_description())'
-dsos=libpywrap_litert_common.so,_pqrnn_tflite_ops.so
+# The shared objects to report: TFLite's runtime as the installed
+# interpreter package ships it (libpywrap_*.so beside ai_edge_litert's
+# interpreter) and pqrnn's op library; DSOS=a.so,b.so overrides.
+dsos=${DSOS:-$("$PY" -c '
+import glob, os
+import ai_edge_litert
+from pqrnn import _lib
+where = os.path.dirname(ai_edge_litert.__file__)
+runtime = sorted(os.path.basename(p) for p in glob.glob(os.path.join(where, "libpywrap_*.so")))
+if not runtime:
+    raise SystemExit("no libpywrap_*.so in %s; set DSOS=<runtime>.so,%s" % (where, _lib.TFLITE_OPS_LIBRARY))
+print(",".join(runtime + [_lib.TFLITE_OPS_LIBRARY]))
+')}
+echo "profiled libraries: $dsos"
 for g in "$@"; do
   echo
   echo "== $g"
