@@ -19,14 +19,34 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Writes `data` to `path` atomically, creating parent folders."""
-    path = os.fspath(path)
+def artifact_mode(directory: bool = False) -> int:
+    """The permissions a plain open() (0666) or mkdir() (0777) gives under
+    the process's umask: what pqrnn's artifacts get."""
+    return (0o777 if directory else 0o666) & ~_UMASK
+
+
+def _temporary_beside(path: str) -> tuple[int, str]:
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+    os.fchmod(fd, artifact_mode())
+    return fd, tmp
+
+
+def temporary_beside(path: str | os.PathLike) -> str:
+    """Creates an empty hidden file in `path`'s folder (and the folder), with
+    an artifact's permissions, for a writer that renames it over `path` when
+    it is complete; returns its path. The caller removes it on failure."""
+    fd, tmp = _temporary_beside(os.fspath(path))
+    os.close(fd)
+    return tmp
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Writes `data` to `path` atomically, creating parent folders."""
+    path = os.fspath(path)
+    fd, tmp = _temporary_beside(path)
     try:
-        os.fchmod(fd, 0o666 & ~_UMASK)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

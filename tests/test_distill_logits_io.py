@@ -1,6 +1,8 @@
 """The teacher logits format: round trip, validation, label remapping, subword alignment."""
 
 import json
+import os
+import stat
 
 import numpy as np
 import pytest
@@ -45,6 +47,18 @@ def test_round_trip(tmp_path, compression):
     assert (first.source_id, second.source_id) == ("", "src")
     with open(path + ".json") as f:
         assert json.load(f)["num_examples"] == 2
+
+
+def test_files_get_the_permissions_of_a_plain_open(tmp_path):
+    # The records are written to a temporary file and renamed into place;
+    # mkstemp alone would leave them readable by their owner only.
+    path = tmp_path / "t.tfrecord"
+    write(str(path))
+    umask = os.umask(0)
+    os.umask(umask)
+    for written in (path, tmp_path / "t.tfrecord.json"):
+        assert stat.S_IMODE(written.stat().st_mode) == 0o666 & ~umask, written
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.tfrecord", "t.tfrecord.json"]
 
 
 def test_labels_are_optional(tmp_path):

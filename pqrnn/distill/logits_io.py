@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
@@ -345,10 +344,7 @@ class LogitsWriter:
         # a complete file with maybe other columns.
         if os.path.exists(header_path(self.path)):
             os.unlink(header_path(self.path))
-        fd, self._tmp = tempfile.mkstemp(
-            prefix=f".{os.path.basename(self.path)}.", suffix=".tmp", dir=directory
-        )
-        os.close(fd)
+        self._tmp = io_utils.temporary_beside(self.path)
         self._writer = tf.io.TFRecordWriter(
             self._tmp, tf.io.TFRecordOptions(compression_type=self.header.compression)
         )

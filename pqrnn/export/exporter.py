@@ -390,9 +390,7 @@ def atomic_write_dir(target: str, fill: Callable[[str], None]) -> None:
     tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(target)}.", dir=parent)
     try:
         fill(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it 0700
+        os.chmod(tmp, io_utils.artifact_mode(directory=True))  # mkdtemp makes it 0700
         if os.path.exists(target):
             old = tempfile.mkdtemp(prefix=f".{os.path.basename(target)}.old.", dir=parent)
             os.rmdir(old)
