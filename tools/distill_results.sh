@@ -23,6 +23,9 @@
 # SEED=s trains the student with initialisation and shuffling seed s
 # instead of 0 (--config.train.seed; workdir suffix _seed<s>); the teacher
 # is the same.
+# CAL=k exports int8 with calibration draw k instead of 0
+# (export/export.py --calibration_seed): the draw to try when the exporter
+# refuses draw 0 on its dev check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
@@ -82,7 +85,7 @@ if [ "$step" = student ] || [ "$step" = all ]; then
   $PY -m pqrnn.bin.evaluate --workdir=$S --split=test > $L/$name.test.log 2>&1
 fi
 if [ "$step" = export ] || [ "$step" = all ]; then
-  $PY export/export.py --workdir=$S --quantization=ptq > $L/$name.export.log 2>&1
+  $PY export/export.py --workdir=$S --quantization=ptq ${CAL:+--calibration_seed=$CAL} > $L/$name.export.log 2>&1
   for f in $S/export/model_float32.tflite $S/export/model_int8.tflite; do
     echo "== $f"
     $PY -m pqrnn.bin.evaluate --tflite=$f --split=test 2>&1 | grep -v "^[IWE][0-9]"
