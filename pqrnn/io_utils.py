@@ -29,7 +29,12 @@ def _temporary_beside(path: str) -> tuple[int, str]:
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
-    os.fchmod(fd, artifact_mode())
+    try:
+        os.fchmod(fd, artifact_mode())
+    except BaseException:
+        os.close(fd)
+        os.unlink(tmp)
+        raise
     return fd, tmp
 
 
