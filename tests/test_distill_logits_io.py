@@ -1,13 +1,13 @@
 """The teacher logits format: round trip, validation, label remapping, subword alignment."""
 
 import json
-import os
 import stat
 
 import numpy as np
 import pytest
 
 import pqrnn  # noqa: F401
+from pqrnn import io_utils
 from pqrnn.data.example import Example
 from pqrnn.data.vocab import LabelVocab, LabelVocabs, UnknownLabelError
 from pqrnn.distill import logits_io
@@ -54,10 +54,8 @@ def test_files_get_the_permissions_of_a_plain_open(tmp_path):
     # mkstemp alone would leave them readable by their owner only.
     path = tmp_path / "t.tfrecord"
     write(str(path))
-    umask = os.umask(0)
-    os.umask(umask)
-    for written in (path, tmp_path / "t.tfrecord.json"):
-        assert stat.S_IMODE(written.stat().st_mode) == 0o666 & ~umask, written
+    for written in (path, tmp_path / "t.tfrecord.json"):  # 0666 & ~umask: tests/test_io_utils.py
+        assert stat.S_IMODE(written.stat().st_mode) == io_utils.artifact_mode(), written
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.tfrecord", "t.tfrecord.json"]
 
 
