@@ -9,8 +9,9 @@ export_report.json. Each `.tflite` carries its model card (labels,
 projection, config; `pqrnn.export.read_model_card`). Before anything is
 written, every file is checked: its op list, and its predictions on the dev
 split against the Keras model (float32: identical on >= 99.5% of
-utterances; int8: exact match within 0.5 points). A file that fails is not
-written unless --force. Int8 follows <workdir>/quantization.json (written
+utterances; int8: exact match within 0.5 points; a PTQ file that fails is
+calibrated again on the next draws, --calibration_draws). A file that fails
+is not written unless --force. Int8 follows <workdir>/quantization.json (written
 by export/quantize.py), else post-training calibration. docs/EXPORT.md.
 """
 
@@ -41,6 +42,13 @@ _NUM_CALIBRATION = flags.DEFINE_integer(
 )
 _CALIBRATION_SEED = flags.DEFINE_integer(
     "calibration_seed", 0, "Seed of the shuffle that draws the calibration utterances."
+)
+_CALIBRATION_DRAWS = flags.DEFINE_integer(
+    "calibration_draws",
+    exporter.DEFAULT_CALIBRATION_DRAWS,
+    "PTQ: when the int8 file fails its dev check, calibrate again on the next seeds, up to "
+    "this many draws in all; the first that passes ships, every draw is in the report "
+    "(1: no retries).",
 )
 _CHECK_EXAMPLES = flags.DEFINE_integer(
     "check_examples",
@@ -81,6 +89,7 @@ def main(argv):
         pooling=_POOLING.value,
         num_calibration=_NUM_CALIBRATION.value,
         calibration_seed=_CALIBRATION_SEED.value,
+        calibration_draws=_CALIBRATION_DRAWS.value,
         check_examples=_CHECK_EXAMPLES.value,
         force=_FORCE.value,
         saved_model=_SAVED_MODEL.value,

@@ -18,7 +18,7 @@ import pqrnn  # noqa: F401
 from pqrnn import decoding
 from pqrnn.configs import smoke
 from pqrnn.data.tokenizer import icu_version
-from pqrnn.export import checks, exporter, model_card, quantize_run, runner
+from pqrnn.export import checks, exporter, flatbuffer, model_card, quantize_run, runner
 
 pytestmark = pytest.mark.slow  # trains two smoke models (~1.5 min in all)
 
@@ -49,6 +49,7 @@ def exported(pqrnn_workdir) -> tuple[str, dict]:
         force=True,
         gate_clip=8.0,
         calibration_seed=3,
+        calibration_draws=1,
     )
     return out, exporter.export(pqrnn_workdir, options)
 
@@ -151,11 +152,78 @@ def test_export_refuses_a_model_that_fails_its_checks(pqrnn_workdir, monkeypatch
     monkeypatch.setattr(checks, "INT8_EXACT_MATCH_TOLERANCE", -101.0)  # nothing can pass
     out = os.path.join(pqrnn_workdir, "export_refused")
     options = exporter.ExportOptions(
-        output_dir=out, quantization="ptq", check_examples=50, saved_model=False
+        output_dir=out,
+        quantization="ptq",
+        check_examples=50,
+        saved_model=False,
+        calibration_draws=2,
     )
-    with pytest.raises(exporter.ArtifactCheckError, match="model_int8.tflite"):
+    with pytest.raises(exporter.ArtifactCheckError, match="model_int8.tflite") as raised:
         exporter.export(pqrnn_workdir, options)
     assert not os.path.exists(out)
+    # Both draws were tried and failed; the report names them.
+    draws = raised.value.report["calibration_draws"]
+    assert [(d["calibration_seed"], d["passed"]) for d in draws] == [(0, False), (1, False)]
+
+
+def test_a_failing_calibration_draw_is_calibrated_again(pqrnn_workdir, monkeypatch):
+    monkeypatch.setattr(checks, "INT8_EXACT_MATCH_TOLERANCE", 101.0)  # every draw can pass...
+    real_check = exporter._check
+    int8_contents = []
+
+    def check(run, content, precision, *args):
+        result = real_check(run, content, precision, *args)
+        if precision == "int8":
+            int8_contents.append(content)
+            if len(int8_contents) == 1:  # ...but the first one is made to fail
+                result["predictions"] = {**result["predictions"], "passed": False}
+        return result
+
+    monkeypatch.setattr(exporter, "_check", check)
+    out = os.path.join(pqrnn_workdir, "export_redrawn")
+    options = exporter.ExportOptions(
+        output_dir=out,
+        quantization="ptq",
+        check_examples=50,
+        saved_model=False,
+        num_calibration=40,  # of the smoke set's few hundred: the draws differ
+    )
+    report = exporter.export(pqrnn_workdir, options)
+    assert len(int8_contents) == 2  # draw 1 passed, so draw 2 was not tried
+    draws = report["calibration_draws"]
+    assert [(d["calibration_seed"], d["passed"]) for d in draws] == [(0, False), (1, True)]
+    assert "seed 0" in exporter.format_report(report) and "failed" in exporter.format_report(report)
+    path = os.path.join(out, "model_int8.tflite")
+    card = model_card.read_model_card(path)
+    assert card["quantization"]["calibration_seed"] == 1
+    assert card["quantization"]["calibration_draws"] == draws
+    assert card["checks"]["predictions"]["passed"]
+
+    # The shipped file is draw 1's conversion, and the two draws calibrated differently.
+    def quantized(content):
+        # The non-empty buffers under one card (restamping empties old ones),
+        # and every tensor's scales and zero points (calibration sets them).
+        model = flatbuffer.read(model_card.add_model_card(content, {"model": "same card"}))
+        buffers = [bytes(b.data) for b in model.buffers if b.data is not None and len(b.data)]
+        ranges = [
+            (list(t.quantization.scale), list(t.quantization.zeroPoint))
+            for graph in model.subgraphs
+            for t in graph.tensors
+            if t.quantization is not None and t.quantization.scale is not None
+        ]
+        return buffers, ranges
+
+    shipped = open(path, "rb").read()
+    assert quantized(shipped) == quantized(int8_contents[1])
+    assert quantized(int8_contents[0])[1] != quantized(int8_contents[1])[1]
+
+
+def test_other_calibration_draws_are_the_draws_load_run_makes(pqrnn_workdir):
+    run = exporter.load_run(pqrnn_workdir, 40, 0, 10)
+    assert exporter.calibration_texts(run, 0) is run.calibration_texts
+    other = exporter.load_run(pqrnn_workdir, 40, 2, 10)
+    assert exporter.calibration_texts(run, 2) == other.calibration_texts
+    assert other.calibration_texts != run.calibration_texts and len(other.calibration_texts) == 40
 
 
 def test_qat_then_export_uses_the_qat_weights(pqrnn_workdir):

@@ -23,9 +23,10 @@
 # SEED=s trains the student with initialisation and shuffling seed s
 # instead of 0 (--config.train.seed; workdir suffix _seed<s>); the teacher
 # is the same.
-# CAL=k exports int8 with calibration draw k instead of 0
-# (export/export.py --calibration_seed): the draw to try when the exporter
-# refuses draw 0 on its dev check.
+# CAL=k exports int8 starting from calibration draw k instead of 0
+# (export/export.py --calibration_seed). Since 2026-12-07 the exporter
+# itself tries the next draws when one fails its dev check
+# (--calibration_draws, default 3; docs/EXPORT.md "Calibration draws").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}

@@ -45,6 +45,14 @@ REPORT_FILE = "export_report.json"
 DEFAULT_NUM_CALIBRATION = 2000
 
 
+# A PTQ int8 file that fails its dev check is calibrated again on the next
+# draws of training utterances, up to 3 draws in all. On the distilled
+# MultiATIS++ students one draw in three missed the 0.5-point check by
+# 0.01-0.1 points and the next draw passed (docs/EXPORT.md, "Calibration
+# draws"); a retry costs one conversion and one dev pass.
+DEFAULT_CALIBRATION_DRAWS = 3
+
+
 # Off by default: clipping the QRNN gate pre-activations of PTQ int8 files
 # (DeployQRNN.gate_clip, e.g. 8) resolves the gates 7x finer on MTOP and
 # changes 1 point fewer predictions, but did not move exact match measurably
@@ -92,6 +100,11 @@ class ExportOptions:
         the int8 logits their fake-quant trained for.
       num_calibration: training utterances for int8 calibration.
       calibration_seed: which ones (a seeded shuffle).
+      calibration_draws: PTQ int8 files whose dev check fails are converted
+        again with the next calibration seeds, up to this many draws in all;
+        the first draw that passes is shipped (none passing: the first one,
+        with `force`). Every draw tried is listed in the report and in the
+        int8 file's card ("calibration_draws"). 1: no retries.
       check_examples: dev utterances to check on (0: the whole split; else
         that many taken round-robin over the languages, `catalog.interleaved`).
       batch_size: utterances per call while checking text models.
@@ -109,6 +122,7 @@ class ExportOptions:
     float_logits: bool = DEFAULT_FLOAT_LOGITS
     num_calibration: int = DEFAULT_NUM_CALIBRATION
     calibration_seed: int = 0
+    calibration_draws: int = DEFAULT_CALIBRATION_DRAWS
     check_examples: int = 0
     batch_size: int = 64
     force: bool = False
@@ -127,6 +141,9 @@ class Run:
     raw_config: dict
     train_summary: dict | None = None
     slot_types_by_intent: dict | None = None  # of the training set
+    train: list | None = None  # the training examples, for other calibration draws
+    calibration_seed: int = 0  # the draw of calibration_texts
+    num_calibration: int = DEFAULT_NUM_CALIBRATION  # as asked (token models may get fewer)
 
     @property
     def config(self):
@@ -151,7 +168,32 @@ def load_run(workdir: str, num_calibration: int, calibration_seed: int, check_ex
     raw_config = io_utils.read_json(paths["config"])
     summary = io_utils.read_json(paths["summary"]) if os.path.exists(paths["summary"]) else None
     types = decoding.types_by_intent(train)
-    return Run(workdir, trained, dev, texts, raw_config, summary, types)
+    return Run(
+        workdir,
+        trained,
+        dev,
+        texts,
+        raw_config,
+        summary,
+        types,
+        train,
+        calibration_seed,
+        num_calibration,
+    )
+
+
+def calibration_texts(run: Run, seed: int) -> list[str]:
+    """The calibration utterances of draw `seed` (as `load_run` draws them)."""
+    if seed == run.calibration_seed:
+        return run.calibration_texts
+    if run.train is None:
+        raise ValueError("this Run holds no training examples to draw calibration utterances from")
+    return converter.representative_texts(
+        run.train,
+        run.num_calibration,
+        seed,
+        same_length=experiment.uses_tokens(run.config),
+    )
 
 
 def quantization_settings(workdir: str, requested: str) -> dict:
@@ -260,11 +302,12 @@ def _card(
     return card
 
 
-def representative_dataset(run: Run):
-    """The calibration dataset of a run's int8 conversion."""
+def representative_dataset(run: Run, texts: Sequence[str] | None = None):
+    """The calibration dataset of a run's int8 conversion (of `texts`,
+    default the run's draw)."""
     config = run.config
     return converter.representative_dataset(
-        run.calibration_texts,
+        run.calibration_texts if texts is None else texts,
         "text" if run.is_text_model else "tokens",
         lowercase=bool(config.projection.lowercase),
         max_seq_len=int(config.projection.max_seq_len),
@@ -314,7 +357,6 @@ def build_artifacts(run: Run, options: ExportOptions, quantization: dict):
         slot_decoding=options.slot_decoding,
         types_by_intent=types,
     )
-    representative = representative_dataset(run)
     if run.is_text_model:
         float_model = deploy_model.build_deploy_model(trained.model, options.pooling)
         float_serve = converter.text_serving_function(config, float_model)
@@ -346,34 +388,61 @@ def build_artifacts(run: Run, options: ExportOptions, quantization: dict):
             types_by_intent=types,
         )
 
-    artifacts = []
-    for precision, serve, model, reference, method in (
-        ("float32", float_serve, float_model, keras_predictions, None),
-        ("int8", int8_serve, int8_model, int8_reference, quantization),
-    ):
+    def artifact(precision, serve, model, reference, method, seed=None):
         logging.info("converting to %s", precision)
         started = time.time()
+        texts = calibration_texts(run, seed) if method is not None else None
         content = converter.convert(
             serve,
             model,
             precision=precision,
-            representative=representative if precision == "int8" else None,
+            representative=representative_dataset(run, texts) if precision == "int8" else None,
             float_logits=bool(method and method.get("float_logits")),
         )
         logging.info("converted in %.1f s (%d bytes)", time.time() - started, len(content))
         if method is not None:
-            method = {
-                **method,
-                "num_calibration": len(run.calibration_texts),
-                "calibration_seed": options.calibration_seed,
-            }
+            method = {**method, "num_calibration": len(texts), "calibration_seed": seed}
         card = _card(run, precision, method, options.pooling, options.slot_decoding)
         content = model_card.add_model_card(content, card)
         logging.info("checking the %s model", precision)
         result = _check(run, content, precision, reference, options.pooling, options.batch_size)
         card["checks"] = result
-        stamped = model_card.add_model_card(content, card)
-        artifacts.append(Artifact(precision, stamped, card, result))
+        return Artifact(precision, model_card.add_model_card(content, card), card, result)
+
+    artifacts = [artifact("float32", float_serve, float_model, keras_predictions, None)]
+    if options.calibration_draws < 1:
+        raise ValueError(f"calibration_draws={options.calibration_draws} must be at least 1")
+    draws = options.calibration_draws if quantization["method"] == "ptq" else 1
+    tried, first = [], None
+    for seed in range(options.calibration_seed, options.calibration_seed + draws):
+        int8 = artifact("int8", int8_serve, int8_model, int8_reference, quantization, seed)
+        predictions = int8.checks["predictions"]
+        tried.append(
+            {
+                "calibration_seed": seed,
+                "passed": int8.passed,
+                "exact_match_tflite": predictions["exact_match_tflite"],
+                "exact_match_delta_points": predictions["exact_match_delta_points"],
+            }
+        )
+        first = first or int8
+        # Op problems do not depend on the calibration; another draw cannot mend them.
+        if int8.passed or int8.checks["ops"]["problems"]:
+            break
+        if seed + 1 < options.calibration_seed + draws:
+            logging.warning(
+                "int8 file of calibration draw %d fails its dev check (exact match %+.2f "
+                "points against Keras); trying draw %d",
+                seed,
+                predictions["exact_match_delta_points"],
+                seed + 1,
+            )
+    shipped = int8 if int8.passed else first
+    if quantization["method"] == "ptq":
+        # The card names every draw tried, so the choice is visible in the file.
+        shipped.card["quantization"]["calibration_draws"] = tried
+        shipped.content = model_card.add_model_card(shipped.content, shipped.card)
+    artifacts.append(shipped)
     return artifacts, float_serve, float_model
 
 
@@ -493,6 +562,9 @@ def export(workdir: str, options: ExportOptions | None = None) -> dict:
         "pooling": options.pooling if run.is_text_model else None,
         "artifacts": {a.precision: _summary(a) for a in artifacts},
     }
+    draws = next(a for a in artifacts if a.precision == "int8").card["quantization"]
+    if "calibration_draws" in draws:
+        report["calibration_draws"] = draws["calibration_draws"]
     failures = [
         f"{a.file_name}: {problem}"
         for a in artifacts
@@ -573,6 +645,15 @@ def format_report(report: dict) -> str:
             f"{summary['file']:24} {summary['bytes']:9d} {100 * p['identical']:8.2f}% "
             f"{100 * p['exact_match_keras']:8.2f} {100 * p['exact_match_tflite']:9.2f}  "
             + ("passed" if summary["passed"] else "FAILED")
+        )
+    if len(report.get("calibration_draws", [])) > 1:
+        lines.append(
+            "int8 calibration draws: "
+            + ", ".join(
+                f"seed {d['calibration_seed']} {d['exact_match_delta_points']:+.2f} "
+                + ("passed" if d["passed"] else "failed")
+                for d in report["calibration_draws"]
+            )
         )
     for failure in report.get("failures", []):
         lines.append(f"  ! {failure}")
