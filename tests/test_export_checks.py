@@ -3,7 +3,7 @@
 import pytest
 
 import pqrnn  # noqa: F401
-from pqrnn.export import checks
+from pqrnn.export import checks, exporter
 from pqrnn.export.checks import OpRecord
 
 
@@ -148,3 +148,9 @@ def test_export_report_is_written_last_and_names_each_file_by_sha256(tmp_path, m
     assert (tmp_path / "model_float32.tflite").read_bytes() == b"new-float32"
     assert (tmp_path / "model_int8.tflite").read_bytes() == b"old-int8"
     assert not (tmp_path / exporter.REPORT_FILE).exists()
+
+
+def test_export_refuses_fewer_than_one_calibration_draw(tmp_path):
+    options = exporter.ExportOptions(calibration_draws=0)
+    with pytest.raises(ValueError, match="calibration_draws=0 must be at least 1"):
+        exporter.export(str(tmp_path / "no_run"), options)  # before anything is read
