@@ -161,9 +161,7 @@ def load_run(workdir: str, num_calibration: int, calibration_seed: int, check_ex
     if check_examples:
         dev = catalog.interleaved(dev, check_examples)
     train, _ = experiment.load_examples(trained.config, "train")
-    texts = converter.representative_texts(
-        train, num_calibration, calibration_seed, same_length=experiment.uses_tokens(trained.config)
-    )
+    texts = _draw_calibration_texts(trained.config, train, num_calibration, calibration_seed)
     paths = experiment.workdir_paths(workdir)
     raw_config = io_utils.read_json(paths["config"])
     summary = io_utils.read_json(paths["summary"]) if os.path.exists(paths["summary"]) else None
@@ -182,18 +180,20 @@ def load_run(workdir: str, num_calibration: int, calibration_seed: int, check_ex
     )
 
 
+def _draw_calibration_texts(config, train: list, count: int, seed: int) -> list[str]:
+    """Draw `seed` of `count` calibration utterances (token models: of one length)."""
+    return converter.representative_texts(
+        train, count, seed, same_length=experiment.uses_tokens(config)
+    )
+
+
 def calibration_texts(run: Run, seed: int) -> list[str]:
     """The calibration utterances of draw `seed` (as `load_run` draws them)."""
     if seed == run.calibration_seed:
         return run.calibration_texts
     if run.train is None:
         raise ValueError("this Run holds no training examples to draw calibration utterances from")
-    return converter.representative_texts(
-        run.train,
-        run.num_calibration,
-        seed,
-        same_length=experiment.uses_tokens(run.config),
-    )
+    return _draw_calibration_texts(run.config, run.train, run.num_calibration, seed)
 
 
 def quantization_settings(workdir: str, requested: str) -> dict:
@@ -562,9 +562,9 @@ def export(workdir: str, options: ExportOptions | None = None) -> dict:
         "pooling": options.pooling if run.is_text_model else None,
         "artifacts": {a.precision: _summary(a) for a in artifacts},
     }
-    draws = next(a for a in artifacts if a.precision == "int8").card["quantization"]
-    if "calibration_draws" in draws:
-        report["calibration_draws"] = draws["calibration_draws"]
+    int8_settings = next(a for a in artifacts if a.precision == "int8").card["quantization"]
+    if "calibration_draws" in int8_settings:
+        report["calibration_draws"] = int8_settings["calibration_draws"]
     failures = [
         f"{a.file_name}: {problem}"
         for a in artifacts
