@@ -32,6 +32,12 @@ def _metadata_names(content: bytes) -> list[str]:
     return [m.name.decode() for m in model.metadata or []]
 
 
+def _buffers(content: bytes) -> list:
+    from ai_edge_litert import schema_py_generated as schema
+
+    return schema.ModelT.InitFromPackedBuf(content, 0).buffers
+
+
 CARD = {
     "model": "pqrnn",
     "intent_labels": ["IN:CALL", "<unk>"],
@@ -54,6 +60,9 @@ def test_round_trip_keeps_other_metadata_and_runs(tiny_model, tmp_path):
     again = model_card.add_model_card(stamped, {**CARD, "model": "bilstm"})
     assert _metadata_names(again).count(model_card.MODEL_CARD_METADATA_NAME) == 1
     assert model_card.read_model_card(again)["model"] == "bilstm"
+    # ... in the old card's buffer: stamping again is the same as stamping once.
+    assert model_card.add_model_card(again, CARD) == stamped
+    assert len(_buffers(again)) == len(_buffers(stamped)) == len(_buffers(tiny_model)) + 1
     path = tmp_path / "m.tflite"
     path.write_bytes(again)
     assert model_card.read_model_card(path)["model"] == "bilstm"

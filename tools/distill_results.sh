@@ -23,6 +23,9 @@
 # SEED=s trains the student with initialisation and shuffling seed s
 # instead of 0 (--config.train.seed; workdir suffix _seed<s>); the teacher
 # is the same.
+# BOTTLENECK=b gives the student a bottleneck of width b instead of the
+# preset's (--config.model.pqrnn.bottleneck; workdir suffix _b<b> after
+# _sqrt).
 # CAL=k exports int8 starting from calibration draw k instead of 0
 # (export/export.py --calibration_seed). Since 2026-12-07 the exporter
 # itself tries the next draws when one fails its dev check
@@ -50,6 +53,9 @@ if [ -n "${CNG:-}" ]; then
   if [ -n "${SQRT:-}" ]; then
     S=${S}_sqrt; student_extra="$student_extra --config.projection.char_ngram_sqrt=true"
   fi
+fi
+if [ -n "${BOTTLENECK:-}" ]; then
+  S=${S}_b$BOTTLENECK; student_extra="$student_extra --config.model.pqrnn.bottleneck=$BOTTLENECK"
 fi
 teacher_extra=""
 if [ -n "${AUG:-}" ]; then

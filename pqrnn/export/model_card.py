@@ -82,18 +82,23 @@ def add_model_card(tflite_model: bytes, card: dict[str, Any]) -> bytes:
     card = {**card, "format": MODEL_CARD_FORMAT, "version": MODEL_CARD_VERSION}
     data = json.dumps(card, ensure_ascii=False, sort_keys=True).encode("utf-8")
     model = flatbuffer.read(tflite_model)
-    metadata = []
+    metadata, old_buffer = [], None
     for m in model.metadata or []:
         if flatbuffer.text(m.name) == MODEL_CARD_METADATA_NAME:
-            model.buffers[m.buffer].data = None  # the old card; its buffer stays, empty
+            old_buffer = m.buffer
         else:
             metadata.append(m)
-    buffer = schema.BufferT()
-    buffer.data = list(data)
-    model.buffers.append(buffer)
     entry = schema.MetadataT()
     entry.name = MODEL_CARD_METADATA_NAME
-    entry.buffer = len(model.buffers) - 1
+    if old_buffer is None:
+        model.buffers.append(schema.BufferT())
+        entry.buffer = len(model.buffers) - 1
+    else:
+        # The new card takes the old card's buffer: removing a buffer would
+        # renumber the tensors' buffers, and a stamped file stamped again
+        # comes out the same as a file stamped once.
+        entry.buffer = old_buffer
+    model.buffers[entry.buffer].data = list(data)
     model.metadata = [*metadata, entry]
     return flatbuffer.write(model, len(tflite_model) + len(data))
 
