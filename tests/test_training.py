@@ -126,7 +126,7 @@ def test_max_train_examples_takes_every_language_in_turn(tmp_path):
     """The files store languages one after another; a cap on the training
     examples must not keep the first language alone."""
     from pqrnn.configs import smoke
-    from pqrnn.data import Example, write_tsv
+    from pqrnn.data import Example, catalog, write_tsv
     from pqrnn.training import experiment
 
     rows = [
@@ -140,6 +140,13 @@ def test_max_train_examples_takes_every_language_in_turn(tmp_path):
     assert [e.id for e in examples] == ["x0", "y0", "z0", "x1", "y1"]
     config.data.max_train_examples = 0
     assert len(experiment.load_examples(config, "train")[0]) == 12
+    # The generated dataset is capped the same way (it was not before 2026-12-07).
+    config = smoke.get_config("pqrnn")
+    everything = experiment.load_examples(config, "train")[0]
+    config.data.max_train_examples = 7
+    capped = experiment.load_examples(config, "train")[0]
+    assert len(capped) == 7 < len(everything)
+    assert capped == catalog.interleaved(everything, 7)
 
 
 def test_a_dataset_with_fewer_batches_than_an_epoch_is_an_error_not_a_hang(tmp_path):
@@ -292,3 +299,65 @@ def test_teacher_ensemble_members_get_their_own_seeds():
     seeds = [teacher._member_config(config, i).train.seed for i in range(3)]
     assert seeds == [5, 6, 7]
     assert config.train.seed == 5  # not mutated
+
+
+def _ema_config(momentum):
+    from pqrnn.configs import smoke
+
+    config = smoke.get_config()
+    config.train.epochs = 1
+    config.data.max_train_examples = 3 * config.train.batch_size  # three steps
+    config.train.ema_momentum = momentum
+    return config
+
+
+def _weights(workdir):
+    from pqrnn.training import predictor
+
+    return [w.copy() for w in predictor.TrainedModel.restore(workdir).model.get_weights()]
+
+
+def test_ema_replaces_the_weights_by_their_moving_average_at_the_end(tmp_path):
+    # After k steps the average is m^k w0 + sum_i m^(k-i) (1 - m) w_i, where
+    # w_i are the weights after step i of the same run without the average
+    # (training itself is the same with or without it).
+    import numpy as np
+    import tf_keras as keras
+
+    from pqrnn.training import experiment, predictor, trainer
+
+    m = 0.6
+    trainer.train(_ema_config(m), str(tmp_path / "ema"))
+    ema = _weights(str(tmp_path / "ema"))
+    raw = []
+    for k in (1, 2, 3):
+        workdir = str(tmp_path / f"raw{k}")
+        trainer.train(_ema_config(0.0), workdir, max_steps=k)  # the same 3-step schedule
+        raw.append(_weights(workdir))
+    config = _ema_config(0.0)
+    keras.utils.set_random_seed(config.train.seed)  # as train() builds the model
+    vocabs = predictor.load_vocabs(experiment.workdir_paths(str(tmp_path / "raw3"))["vocabs"])
+    w0 = experiment.build_model(config, vocabs, []).get_weights()
+    moved = [not np.array_equal(a, b) for a, b in zip(w0, raw[-1], strict=True)]
+    assert sum(moved) > len(moved) // 2
+    for i, (e, t) in enumerate(zip(ema, moved, strict=True)):
+        w = [w0[i]] + [r[i] for r in raw]
+        expected = m**3 * w[0] + sum(m ** (3 - k) * (1 - m) * w[k] for k in (1, 2, 3))
+        np.testing.assert_allclose(e, expected if t else w[3], rtol=1e-5, atol=1e-7)
+    assert not np.allclose(ema[0], raw[-1][0], rtol=1e-3)  # the average is not the last weights
+    # A finished run restarted keeps the average (assigned again, not
+    # averaged twice).
+    trainer.train(_ema_config(m), str(tmp_path / "ema"))
+    for a, b in zip(ema, _weights(str(tmp_path / "ema")), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_ema_momentum_outside_0_1_is_refused(tmp_path):
+    from pqrnn.configs import smoke
+    from pqrnn.training import trainer
+
+    config = smoke.get_config()
+    config.train.ema_momentum = 1.0
+    with pytest.raises(ValueError, match="ema_momentum"):
+        trainer.train(config, str(tmp_path / "run"))
+    assert not os.path.exists(tmp_path / "run")  # refused before anything is written

@@ -38,6 +38,11 @@ def base_config(model: str = "pqrnn") -> ml_collections.ConfigDict:
       keep_checkpoints: checkpoints kept in workdir/checkpoints.
       eval_every_epochs: validation metrics every this many epochs (0: only
         at the end).
+      ema_momentum: 0 (off), or the momentum of an exponential moving
+        average of the weights (AdamW's use_ema, e.g. 0.999) that replaces
+        the trained weights when the run ends; mid-run validation reads the
+        trained weights, the final checkpoint and everything after it the
+        average.
     """
     config = ml_collections.ConfigDict()
     config.data = ml_collections.ConfigDict(
@@ -90,6 +95,7 @@ def base_config(model: str = "pqrnn") -> ml_collections.ConfigDict:
             checkpoint_every=500,
             keep_checkpoints=2,
             eval_every_epochs=0,
+            ema_momentum=0.0,
         )
     )
     return config

@@ -53,11 +53,11 @@ def load_examples(
     split = catalog.canonical_split(split)
     data = config.data
     if data.dataset == "synthetic":
-        examples = synthetic.generate(split, languages(config), seed=config.train.seed)
-        report = ReadReport(paths=[f"<synthetic {split}>"], rows_read=len(examples))
-        report.rows_kept = len(examples)
-        return examples, report
-    if data.dataset == "tsv":
+        generated = synthetic.generate(split, languages(config), seed=config.train.seed)
+        report = ReadReport(paths=[f"<synthetic {split}>"], rows_read=len(generated))
+        report.rows_kept = len(generated)
+        pairs = [(generated, report)]
+    elif data.dataset == "tsv":
         files = [f for f in data[f"{split}_files"].split(",") if f]
         if not files:
             raise ValueError(f"dataset 'tsv' needs --config.data.{split}_files")
@@ -106,6 +106,7 @@ def _report_counts(report: ReadReport) -> str:
 ADDED_FIELDS: dict[tuple[str, str], object] = {
     ("projection", "char_ngram_size"): 0,
     ("projection", "char_ngram_sqrt"): False,
+    ("train", "ema_momentum"): 0.0,
 }
 
 

@@ -193,6 +193,8 @@ def train(
         must be deterministic given `epoch` (resuming relies on it) and may
         add features for `loss_fn` (distillation adds teacher logits).
     """
+    if not 0.0 <= config.train.ema_momentum < 1.0:
+        raise ValueError(f"train.ema_momentum must be in [0, 1), got {config.train.ema_momentum}")
     dist = make_strategy(strategy)
     is_chief = _is_chief(dist)
     paths = experiment.workdir_paths(workdir)
@@ -244,7 +246,11 @@ def train(
         model = experiment.build_model(config, vocabs, vocabulary)
         schedule = WarmupCosine(t.learning_rate, t.warmup_steps, t.epochs * steps_per_epoch)
         optimizer = keras.optimizers.AdamW(
-            learning_rate=schedule, weight_decay=t.weight_decay, global_clipnorm=t.clip_norm
+            learning_rate=schedule,
+            weight_decay=t.weight_decay,
+            global_clipnorm=t.clip_norm,
+            use_ema=t.ema_momentum > 0,
+            ema_momentum=t.ema_momentum or 0.99,
         )
         step_var = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         checkpoint = tf.train.Checkpoint(
@@ -305,9 +311,9 @@ def train(
     step = first_step = int(step_var.numpy())
     last_saved = step if manager.latest_checkpoint else -1
 
-    def save():
+    def save(force=False):
         nonlocal last_saved
-        if last_saved != step:
+        if force or last_saved != step:
             manager.save(checkpoint_number=step)
             last_saved = step
 
@@ -367,6 +373,17 @@ def train(
         ):
             validation = evaluate_examples(config, model, vocabs, validation_examples)
             _log_metrics("validation", validation, eval_writer, step)
+    if t.ema_momentum and step >= t.epochs * steps_per_epoch:
+        # At the schedule's end (not at a max_steps stop, which a later run
+        # resumes) the moving average replaces the trained weights, in the
+        # model and in the last checkpoint. Idempotent: the averages are
+        # checkpointed with the optimizer, so a finished run restarted
+        # assigns them again.
+        with dist.scope():  # a restarted finished run has not built it yet (build restores)
+            optimizer.build(model.trainable_variables)
+        optimizer.finalize_variable_values(model.trainable_variables)
+        logging.info("weights replaced by their moving average (momentum %s)", t.ema_momentum)
+        save(force=True)
     save()
     train_seconds = time.perf_counter() - start_time
     validation = evaluate_examples(config, model, vocabs, validation_examples)
