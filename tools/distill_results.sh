@@ -26,6 +26,9 @@
 # BOTTLENECK=b gives the student a bottleneck of width b instead of the
 # preset's (--config.model.pqrnn.bottleneck; workdir suffix _b<b> after
 # _sqrt).
+# EMA=m replaces the student's weights by their moving average with
+# momentum m at the end (--config.train.ema_momentum; workdir suffix
+# _ema<m> after _seed<s>).
 # CAL=k exports int8 starting from calibration draw k instead of 0
 # (export/export.py --calibration_seed). Since 2026-12-07 the exporter
 # itself tries the next draws when one fails its dev check
@@ -75,6 +78,9 @@ if [ -n "${DIST:-}" ]; then
 fi
 if [ -n "${SEED:-}" ] && [ "$SEED" != 0 ]; then
   S=${S}_seed$SEED; student_extra="$student_extra --config.train.seed=$SEED"
+fi
+if [ -n "${EMA:-}" ]; then
+  S=${S}_ema$EMA; student_extra="$student_extra --config.train.ema_momentum=$EMA"
 fi
 name=$(basename $S)
 if [ "$step" = teacher ] || [ "$step" = all ]; then
