@@ -330,26 +330,54 @@ def test_viterbi_keeps_valid_argmax_sequences_and_repairs_the_others(pqrnn_workd
     assert old.predict(examples[:50]) == tflite.predict(examples[:50], slot_decoding="argmax")
     # Slot types of the predicted intent only: the table travels in the card,
     # and the file decodes as the Keras model does.
-    with pytest.raises(ValueError, match="slot_types_by_intent"):
+    with pytest.raises(ValueError, match="slot types by intent"):
         tflite.predict(examples[:5], slot_decoding="viterbi_intent_types")
+    table = trained.slot_types_by_intent()
+    ids = model_card.encode_slot_types_by_intent(
+        table, tflite.card["intent_labels"], tflite.card["slot_tags"]
+    )
     typed = runner.TFLiteNLUModel(
         model_card.add_model_card(
             content,
-            {
-                **tflite.card,
-                "slot_decoding": "viterbi_intent_types",
-                "slot_types_by_intent": trained.slot_types_by_intent(),
-            },
+            {**tflite.card, "slot_decoding": "viterbi_intent_types", "slot_type_ids_by_intent": ids},
+        )
+    )
+    assert model_card.slot_types_by_intent(typed.card) == table
+    # Files written before 2026-12-07 carry the table itself; they read the same.
+    old_typed = runner.TFLiteNLUModel(
+        model_card.add_model_card(
+            content,
+            {**tflite.card, "slot_decoding": "viterbi_intent_types", "slot_types_by_intent": table},
         )
     )
     keras_typed = trained.predict(examples, slot_decoding="viterbi_intent_types")
     tflite_typed = typed.predict(examples)
+    assert old_typed.predict(examples) == tflite_typed
     same = sum(a == b for a, b in zip(keras_typed, tflite_typed, strict=True))
     assert same >= 0.99 * len(examples)
-    table = trained.slot_types_by_intent()
     for intent, tags in keras_typed:
         if intent in table:  # an intent the table lacks ("<unk>") constrains nothing
             assert {t[2:] for t in tags if t != "O"} <= set(table[intent])
+
+
+def test_export_with_intent_types_carries_the_table_as_tag_ids(pqrnn_workdir, tmp_path):
+    from pqrnn.training import predictor
+
+    out = str(tmp_path / "typed")
+    exporter.export(
+        pqrnn_workdir,
+        exporter.ExportOptions(
+            output_dir=out,
+            quantization="ptq",
+            check_examples=50,
+            saved_model=False,
+            slot_decoding="viterbi_intent_types",
+        ),
+    )
+    card = model_card.read_model_card(os.path.join(out, "model_int8.tflite"))
+    assert card["slot_decoding"] == "viterbi_intent_types" and "slot_types_by_intent" not in card
+    table = predictor.TrainedModel.restore(pqrnn_workdir).slot_types_by_intent()
+    assert model_card.slot_types_by_intent(card) == table
 
 
 @pytest.fixture(scope="module")

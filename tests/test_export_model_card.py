@@ -103,3 +103,25 @@ def test_reading_needs_no_tensorflow(tiny_model, tmp_path):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "pqrnn"
+
+
+def test_slot_types_by_intent_travel_as_tag_ids():
+    intents = ["IN:A", "IN:B", "IN:C", "<unk>"]
+    tags = ["O", "B-DATE", "I-DATE", "I-ODD", "B-NAME", "I-NAME", "<unk>"]
+    table = {"IN:A": ["DATE", "NAME"], "IN:B": [], "IN:C": ["ODD"]}
+    ids = model_card.encode_slot_types_by_intent(table, intents, tags)
+    assert ids == [[1, 4], [], [3], None]  # "<unk>" is not in the table: no restriction
+    card = {"intent_labels": intents, "slot_tags": tags, "slot_type_ids_by_intent": ids}
+    assert model_card.slot_types_by_intent(card) == table
+    assert model_card.slot_types_by_intent({"slot_types_by_intent": table}) == table  # old files
+    assert model_card.slot_types_by_intent({"intent_labels": intents}) is None
+    with pytest.raises(ValueError, match="'TIME'"):
+        model_card.encode_slot_types_by_intent({"IN:A": ["TIME"]}, intents, tags)
+    for bad, match in (
+        ([[1]], "1 entries for 4"),
+        ([[0], None, None, None], "not ids of B-/I-"),
+        ([[99], None, None, None], "not ids"),
+        ([["1"], None, None, None], "not ids"),
+    ):
+        with pytest.raises(model_card.ModelCardError, match=match):
+            model_card.slot_types_by_intent({**card, "slot_type_ids_by_intent": bad})

@@ -259,9 +259,14 @@ def _card(
         # Read the slot logits as a BIO sequence this way (pqrnn.decoding;
         # docs/EXPORT.md, "Decoding slots").
         "slot_decoding": slot_decoding,
-        # The training set's slot types per intent, for "viterbi_intent_types".
+        # The training set's slot types per intent, for "viterbi_intent_types"
+        # (as tag ids: model_card.slot_types_by_intent reads them back).
         **(
-            {"slot_types_by_intent": run.slot_types_by_intent}
+            {
+                "slot_type_ids_by_intent": model_card.encode_slot_types_by_intent(
+                    run.slot_types_by_intent, list(vocabs.intents.labels), list(vocabs.tags.labels)
+                )
+            }
             if decoding.needs_types(slot_decoding)
             else {}
         ),

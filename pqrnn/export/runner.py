@@ -158,10 +158,10 @@ class TFLiteNLUModel:
             int(bool(projection.get("add_eos_tag"))),
         )
         mode = slot_decoding or self.slot_decoding
-        types = self.card.get("slot_types_by_intent")
+        types = model_card.slot_types_by_intent(self.card)
         if decoding.needs_types(mode) and types is None:
             raise ValueError(
-                f"slot decoding {mode!r} needs the card's slot_types_by_intent, which this "
+                f"slot decoding {mode!r} needs the card's slot types by intent, which this "
                 "file does not have (export it with --slot_decoding=viterbi_intent_types)"
             )
         decoder = decoding.BioDecoder(self.card["slot_tags"], mode, types_by_intent=types)
