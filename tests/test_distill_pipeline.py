@@ -94,3 +94,35 @@ def test_teacher_then_distill_then_resume(tmp_path):
     )
     with pytest.raises(ValueError, match=r"teacher logits changed since this student started"):
         distill(config, student_dir, max_steps=6)
+
+
+@pytest.mark.slow
+def test_a_teacher_workdir_from_before_an_added_field_resumes(tmp_path):
+    # teacher_config.json written before train.ema_momentum existed: the
+    # binary resuming without --config reads the field as off.
+    import subprocess
+    import sys
+
+    teacher_dir = str(tmp_path / "teacher")
+    run_teacher(tiny_teacher_config(), teacher_dir, max_steps=2, skip_eval=True)
+    path = os.path.join(teacher_dir, "teacher_config.json")
+    with open(path) as f:
+        saved = json.load(f)
+    del saved["train"]["ema_momentum"]
+    with open(path, "w") as f:
+        json.dump(saved, f)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pqrnn.bin.teacher",
+            f"--workdir={teacher_dir}",
+            "--skip_eval",
+            "--max_steps=3",
+        ],
+        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]

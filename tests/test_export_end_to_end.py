@@ -339,7 +339,11 @@ def test_viterbi_keeps_valid_argmax_sequences_and_repairs_the_others(pqrnn_workd
     typed = runner.TFLiteNLUModel(
         model_card.add_model_card(
             content,
-            {**tflite.card, "slot_decoding": "viterbi_intent_types", "slot_type_ids_by_intent": ids},
+            {
+                **tflite.card,
+                "slot_decoding": "viterbi_intent_types",
+                "slot_type_ids_by_intent": ids,
+            },
         )
     )
     assert model_card.slot_types_by_intent(typed.card) == table

@@ -28,6 +28,7 @@ from ml_collections import config_flags
 
 from pqrnn import io_utils
 from pqrnn.distill.teacher import run_teacher
+from pqrnn.training import experiment
 
 _CONFIG = config_flags.DEFINE_config_file(
     "config",
@@ -65,7 +66,10 @@ def main(argv):
     if config is None:
         if not os.path.exists(saved):
             raise app.UsageError(f"--config is required (no {saved} to resume from)")
-        config = ml_collections.ConfigDict(io_utils.read_json(saved))
+        # Fields added since it was written read as off, as for training workdirs.
+        config = ml_collections.ConfigDict(
+            experiment.upgrade_saved_config(io_utils.read_json(saved))
+        )
     run_teacher(
         config,
         workdir,
