@@ -244,13 +244,14 @@ def _card(
 ) -> dict:
     config = run.config
     vocabs = run.trained.vocabs
+    intent_labels, slot_tags = list(vocabs.intents.labels), list(vocabs.tags.labels)
     card = {
         "model": config.model.name,
         "precision": precision,
         "quantization": quantization,
         "pqrnn_version": pqrnn.__version__,
-        "intent_labels": list(vocabs.intents.labels),
-        "slot_tags": list(vocabs.tags.labels),
+        "intent_labels": intent_labels,
+        "slot_tags": slot_tags,
         "outputs": {
             "intent": "float32 [B, I] logits, I = len(intent_labels)",
             "slots": "float32 [B, T, S] logits per token position, S = len(slot_tags)",
@@ -264,7 +265,7 @@ def _card(
         **(
             {
                 "slot_type_ids_by_intent": model_card.encode_slot_types_by_intent(
-                    run.slot_types_by_intent, list(vocabs.intents.labels), list(vocabs.tags.labels)
+                    run.slot_types_by_intent, intent_labels, slot_tags
                 )
             }
             if decoding.needs_types(slot_decoding)

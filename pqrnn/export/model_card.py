@@ -51,6 +51,7 @@ import pathlib
 from typing import Any
 
 from pqrnn.export import flatbuffer
+from pqrnn.metrics import split_tag
 
 MODEL_CARD_METADATA_NAME = "pqrnn_model_card"
 MODEL_CARD_FORMAT = "pqrnn.model_card"
@@ -173,8 +174,9 @@ def encode_slot_types_by_intent(
     """
     first_tag: dict[str, int] = {}
     for i, tag in enumerate(slot_tags):
-        if tag[:2] in ("B-", "I-"):
-            first_tag.setdefault(tag[2:], i)
+        prefix, kind = split_tag(tag)
+        if prefix != "O":
+            first_tag.setdefault(kind, i)
     out: list[list[int] | None] = []
     for intent in intent_labels:
         types = table.get(intent)
@@ -209,14 +211,14 @@ def slot_types_by_intent(card: dict[str, Any]) -> dict[str, list[str]] | None:
     for intent, entry in zip(intents, ids, strict=True):
         if entry is None:
             continue
-        bad = [
-            j
+        kinds = [
+            split_tag(tags[j]) if isinstance(j, int) and 0 <= j < len(tags) else ("O", "")
             for j in entry
-            if not isinstance(j, int) or not 0 <= j < len(tags) or tags[j][:2] not in ("B-", "I-")
         ]
+        bad = [j for j, (prefix, _) in zip(entry, kinds, strict=True) if prefix == "O"]
         if bad:
             raise ModelCardError(
                 f"slot_type_ids_by_intent[{intent!r}]: {bad} are not ids of B-/I- slot tags"
             )
-        table[intent] = sorted(tags[j][2:] for j in entry)
+        table[intent] = sorted(kind for _, kind in kinds)
     return table
