@@ -301,6 +301,34 @@ def test_evaluate_binary_reads_everything_from_the_card(exported):
     assert metrics["precision"] == "int8" and metrics["macro"]["num_examples"] == 450
     assert metrics["slot_decoding"] == "viterbi"  # as the card says
 
+    # With typos in every token: its own metrics file (the clean one stays),
+    # every token counted as edited, and the model reads the edited words
+    # worse than the words it was trained on.
+    typo = subprocess.run(
+        [sys.executable, "-m", "pqrnn.bin.evaluate", f"--tflite={path}", "--split=test"]
+        + ["--typo_probability=1", "--typo_seed=3"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert typo.returncode == 0, typo.stderr[-3000:]
+    assert "typos in" in typo.stdout
+    with open(os.path.join(out, "model_int8.metrics_test_typos1_seed3.json")) as f:
+        typo_metrics = json.load(f)
+    assert typo_metrics["typos"]["tokens_edited"] == typo_metrics["typos"]["tokens"] > 450
+    assert typo_metrics["macro"]["exact_match"] < metrics["macro"]["exact_match"]
+    with open(os.path.join(out, "model_int8.metrics_test.json")) as f:
+        assert json.load(f) == metrics
+    refused = subprocess.run(
+        [sys.executable, "-m", "pqrnn.bin.evaluate", f"--tflite={path}", "--typo_probability=2"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert refused.returncode != 0 and "must be in [0, 1]" in refused.stderr
+
 
 def test_viterbi_keeps_valid_argmax_sequences_and_repairs_the_others(pqrnn_workdir, exported):
     from pqrnn.training import experiment, predictor

@@ -11,6 +11,14 @@ input format and projection come from its model card, the data settings
 With --predictions_output, each utterance's prediction is written too, for
 `pqrnn.bin.compare` (is one model's lead over another more than chance?).
 
+With --typo_probability=p, each token of the split gets one random
+character edit (deleted, moved or duplicated) with probability p before the
+model reads it (`pqrnn.data.typos`): how the model reads words it has never
+seen. The typos are seeded per utterance (--typo_seed), so two models
+scored with the same seed see the same ones and their predictions pair.
+The metrics file gets a `typos` entry, and its default name a
+`_typos<p>_seed<s>` suffix, so the clean figures are never overwritten.
+
 Slot tags are the best valid BIO sequence under the model's per-token
 log-probabilities (`pqrnn.decoding`, --slot_decoding=viterbi) unless
 --slot_decoding=argmax; figures in docs/RESULTS.md dated before 2026-12-06
@@ -28,6 +36,7 @@ import os
 from absl import app, flags, logging
 
 from pqrnn import decoding, io_utils, metrics
+from pqrnn.data import typos
 from pqrnn.training import experiment, predictor
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "Training workdir to evaluate.")
@@ -61,6 +70,13 @@ _SLOT_DECODING = flags.DEFINE_enum(
     "intent) or argmax. Default: viterbi for a workdir; for --tflite, what its model card says "
     "(argmax for files exported before the card recorded it).",
 )
+_TYPO_PROBABILITY = flags.DEFINE_float(
+    "typo_probability",
+    0.0,
+    "Give each token one random character edit with this probability before the model "
+    "reads it (pqrnn.data.typos); 0 scores the split as it is.",
+)
+_TYPO_SEED = flags.DEFINE_integer("typo_seed", 0, "Seed of the typos (per utterance).")
 _PREDICTIONS = flags.DEFINE_string(
     "predictions_output",
     None,
@@ -76,10 +92,28 @@ def _load(config):
         if _DATA_ROOT.value:
             config.data.root = _DATA_ROOT.value
         config.data.strict = _STRICT.value
-    return experiment.load_examples(config, _SPLIT.value)
+    examples, report = experiment.load_examples(config, _SPLIT.value)
+    typo_summary = None
+    if _TYPO_PROBABILITY.value:
+        examples, typo_report = typos.with_typos(
+            examples, _TYPO_PROBABILITY.value, seed=_TYPO_SEED.value
+        )
+        typo_summary = typo_report.summary()
+        logging.info("typos: %s", typo_summary)
+    return examples, report, typo_summary
 
 
-def _report(results: dict, title: str, output: str, predictions, examples) -> None:
+def _default_name(split: str) -> str:
+    """metrics_<split>.json, with a suffix naming the typos if any."""
+    if not _TYPO_PROBABILITY.value:
+        return f"metrics_{split}.json"
+    return f"metrics_{split}_typos{_TYPO_PROBABILITY.value:g}_seed{_TYPO_SEED.value}.json"
+
+
+def _report(results: dict, title: str, output: str, predictions, examples, typo_summary) -> None:
+    if typo_summary:
+        results["typos"] = typo_summary
+        title += f", typos in {typo_summary['tokens_edited']} of {typo_summary['tokens']} tokens"
     print(f"\n{title}, split {_SPLIT.value}:")
     print(metrics.format_table(results))
     io_utils.atomic_write_json(output, results)
@@ -98,7 +132,7 @@ def main_tflite(path: str) -> None:
 
     model = runner.TFLiteNLUModel(path)
     card = model.card
-    examples, report = _load(ml_collections.ConfigDict(card["training_config"]))
+    examples, report, typo_summary = _load(ml_collections.ConfigDict(card["training_config"]))
     unknown = model_card.label_vocabs(card).count_unknown(examples, strict=_STRICT.value)
     slot_decoding = _SLOT_DECODING.value or model.slot_decoding
     predictions = model.predict(examples, batch_size=_BATCH_SIZE.value, slot_decoding=slot_decoding)
@@ -114,9 +148,9 @@ def main_tflite(path: str) -> None:
         read_report=report.summary(),
         unknown_labels=dict(unknown),
     )
-    output = _OUTPUT.value or f"{os.path.splitext(path)[0]}.metrics_{_SPLIT.value}.json"
+    output = _OUTPUT.value or f"{os.path.splitext(path)[0]}.{_default_name(_SPLIT.value)}"
     title = f"{card['model']} {card['precision']} ({os.path.basename(path)})"
-    _report(results, title, output, predictions, examples)
+    _report(results, title, output, predictions, examples, typo_summary)
 
 
 def main(argv):
@@ -124,12 +158,14 @@ def main(argv):
         raise app.UsageError(f"unexpected arguments: {argv[1:]}")
     if (_WORKDIR.value is None) == (_TFLITE.value is None):
         raise app.UsageError("give exactly one of --workdir and --tflite")
+    if not 0.0 <= _TYPO_PROBABILITY.value <= 1.0:
+        raise app.UsageError(f"--typo_probability={_TYPO_PROBABILITY.value} must be in [0, 1]")
     if _TFLITE.value:
         main_tflite(_TFLITE.value)
         return
     trained = predictor.TrainedModel.restore(_WORKDIR.value, _CHECKPOINT.value)
     config = trained.config
-    examples, report = _load(config)
+    examples, report, typo_summary = _load(config)
     # Labels the model never saw cannot be predicted: count and name them
     # (with --strict, the first one is an error).
     unknown = trained.vocabs.count_unknown(examples, strict=_STRICT.value)
@@ -144,8 +180,9 @@ def main(argv):
     results["model"] = config.model.name
     results["read_report"] = report.summary()
     results["unknown_labels"] = dict(unknown)
-    output = _OUTPUT.value or os.path.join(_WORKDIR.value, f"metrics_{_SPLIT.value}.json")
-    _report(results, f"{config.model.name} at step {trained.step}", output, predictions, examples)
+    output = _OUTPUT.value or os.path.join(_WORKDIR.value, _default_name(_SPLIT.value))
+    title = f"{config.model.name} at step {trained.step}"
+    _report(results, title, output, predictions, examples, typo_summary)
 
 
 if __name__ == "__main__":
