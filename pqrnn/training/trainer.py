@@ -119,7 +119,16 @@ def joint_loss(
 
 
 class Progress:
-    """Periodic progress lines: step, epoch, loss, examples/s, ETA."""
+    """Periodic progress lines: step, epoch, loss, examples/s, ETA.
+
+    The ETA divides the steps left by a moving average of the recent
+    intervals' time per step (each new interval weighs `SMOOTHING`), not by
+    the average since the process started: a run paused (SIGSTOP, a shared
+    machine's other job) or slowed for a while shows the time left at its
+    current speed again within a few lines.
+    """
+
+    SMOOTHING = 0.3
 
     def __init__(self, total_steps: int, start_step: int, batch_size: int):
         self.total_steps = total_steps
@@ -127,13 +136,25 @@ class Progress:
         self.start = self.last_time = time.perf_counter()
         self.last_step = self.start_step = start_step
         self.examples_per_second = 0.0
+        self.seconds_per_step: float | None = None
+
+    def eta_seconds(self, step: int) -> float:
+        """Seconds left at the smoothed recent speed (0 before any interval)."""
+        return max(self.total_steps - step, 0) * (self.seconds_per_step or 0.0)
 
     def log(self, step: int, epoch: int, losses: dict[str, float]) -> dict[str, float]:
         now = time.perf_counter()
-        rate = (step - self.last_step) * self.batch_size / max(now - self.last_time, 1e-9)
+        steps = step - self.last_step
+        seconds = max(now - self.last_time, 1e-9)
+        rate = steps * self.batch_size / seconds
         overall = (step - self.start_step) * self.batch_size / max(now - self.start, 1e-9)
         self.examples_per_second = overall
-        eta = (self.total_steps - step) * self.batch_size / max(overall, 1e-9)
+        if steps > 0:
+            latest = seconds / steps
+            previous = self.seconds_per_step
+            self.seconds_per_step = (
+                latest if previous is None else previous + self.SMOOTHING * (latest - previous)
+            )
         logging.info(
             "step %d/%d (%.0f%%) epoch %d  loss %.4f (intent %.4f, slots %.4f)  "
             "%.0f examples/s  ETA %s",
@@ -145,10 +166,20 @@ class Progress:
             losses["intent"],
             losses["slots"],
             rate,
-            time.strftime("%H:%M:%S", time.gmtime(eta)),
+            format_duration(self.eta_seconds(step)),
         )
         self.last_time, self.last_step = now, step
         return {"examples_per_second": rate}
+
+
+def format_duration(seconds: float) -> str:
+    """HH:MM:SS, with days in front past 24 hours ("2d 03:07:05")."""
+    seconds = int(round(max(seconds, 0.0)))
+    days, seconds = divmod(seconds, 86400)
+    hours, seconds = divmod(seconds, 3600)
+    minutes, seconds = divmod(seconds, 60)
+    text = f"{hours:02d}:{minutes:02d}:{seconds:02d}"
+    return f"{days}d {text}" if days else text
 
 
 def evaluate_examples(trained_config, model, vocabs, examples) -> dict:
