@@ -283,16 +283,21 @@ def test_a_refused_qat_file_points_to_ptq(pqrnn_workdir, tmp_path, monkeypatch):
     assert not os.path.exists(tmp_path / "out")
 
 
-def test_evaluate_binary_reads_everything_from_the_card(exported):
-    out, _ = exported
-    path = os.path.join(out, "model_int8.tflite")
-    result = subprocess.run(
-        [sys.executable, "-m", "pqrnn.bin.evaluate", f"--tflite={path}", "--split=test"],
+def _evaluate(*flags):
+    """Runs the evaluate binary as a user does."""
+    return subprocess.run(
+        [sys.executable, "-m", "pqrnn.bin.evaluate", *flags],
         cwd=REPO,
         capture_output=True,
         text=True,
         timeout=300,
     )
+
+
+def test_evaluate_binary_reads_everything_from_the_card(exported):
+    out, _ = exported
+    path = os.path.join(out, "model_int8.tflite")
+    result = _evaluate(f"--tflite={path}", "--split=test")
     assert result.returncode == 0, result.stderr[-3000:]
     assert "exact_match" in result.stdout and "int8" in result.stdout
     with open(os.path.join(out, "model_int8.metrics_test.json")) as f:
@@ -304,14 +309,7 @@ def test_evaluate_binary_reads_everything_from_the_card(exported):
     # With typos in every token: its own metrics file (the clean one stays),
     # every token counted as edited, and the model reads the edited words
     # worse than the words it was trained on.
-    typo = subprocess.run(
-        [sys.executable, "-m", "pqrnn.bin.evaluate", f"--tflite={path}", "--split=test"]
-        + ["--typo_probability=1", "--typo_seed=3"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    typo = _evaluate(f"--tflite={path}", "--split=test", "--typo_probability=1", "--typo_seed=3")
     assert typo.returncode == 0, typo.stderr[-3000:]
     assert "typos in" in typo.stdout
     with open(os.path.join(out, "model_int8.metrics_test_typos1_seed3.json")) as f:
@@ -320,13 +318,7 @@ def test_evaluate_binary_reads_everything_from_the_card(exported):
     assert typo_metrics["macro"]["exact_match"] < metrics["macro"]["exact_match"]
     with open(os.path.join(out, "model_int8.metrics_test.json")) as f:
         assert json.load(f) == metrics
-    refused = subprocess.run(
-        [sys.executable, "-m", "pqrnn.bin.evaluate", f"--tflite={path}", "--typo_probability=2"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    refused = _evaluate(f"--tflite={path}", "--typo_probability=2")
     assert refused.returncode != 0 and "must be in [0, 1]" in refused.stderr
 
 
