@@ -189,6 +189,7 @@ def test_saved_configs_from_before_an_added_field_read_as_off():
         "lowercase": True,
         "char_ngram_size": 0,
         "char_ngram_sqrt": False,
+        "unseen_word_probability": 0.0,
     }
     assert saved == {"projection": {"lowercase": True}, "train": {"seed": 0}}  # not mutated
     # A value that is there is kept.

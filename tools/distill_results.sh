@@ -20,6 +20,10 @@
 # DIST=p trains the student with the projection's training-time distortion
 # (one random character edit in a fraction p of the tokens;
 # --config.projection.distortion_probability; workdir suffix _dist<p>).
+# UNSEEN=q replaces a fraction q of the student's training tokens by random
+# strings of their utterance's characters, so it learns to label unseen
+# words from context (--config.projection.unseen_word_probability;
+# pqrnn/data/word_noise.py; workdir suffix _unseen<q> after _dist<p>).
 # SEED=s trains the student with initialisation and shuffling seed s
 # instead of 0 (--config.train.seed; workdir suffix _seed<s>); the teacher
 # is the same.
@@ -75,6 +79,9 @@ if [ -n "${AUG:-}" ]; then
 fi
 if [ -n "${DIST:-}" ]; then
   S=${S}_dist$DIST; student_extra="$student_extra --config.projection.distortion_probability=$DIST"
+fi
+if [ -n "${UNSEEN:-}" ]; then
+  S=${S}_unseen$UNSEEN; student_extra="$student_extra --config.projection.unseen_word_probability=$UNSEEN"
 fi
 if [ -n "${SEED:-}" ] && [ "$SEED" != 0 ]; then
   S=${S}_seed$SEED; student_extra="$student_extra --config.train.seed=$SEED"

@@ -24,7 +24,12 @@ def base_config(model: str = "pqrnn") -> ml_collections.ConfigDict:
       drop_overlap: MTOP train only, drop rows with overlapping slots.
       max_train_examples: keep only this many training examples (0 = all),
         taken round-robin over the languages (file order within each).
-    projection: attributes of the projection op (feature_size is the model's).
+    projection: attributes of the projection op (feature_size is the model's),
+      and one training-time input noise that is not the op's:
+      unseen_word_probability: per-token probability that a training token
+        is replaced by a random string of its utterance's characters, so the
+        model learns to label words it has never seen from their context
+        (pqrnn.data.word_noise; projection models only; 0 = off).
     model: name plus one sub-config per model family (pqrnn.models.config).
     train:
       batch_size: global batch size (split across replicas).
@@ -66,6 +71,7 @@ def base_config(model: str = "pqrnn") -> ml_collections.ConfigDict:
             word_novelty_bits=0,
             doc_size_levels=0,
             distortion_probability=0.0,
+            unseen_word_probability=0.0,
             lowercase=True,
             char_ngram_size=0,
             char_ngram_sqrt=False,

@@ -17,7 +17,7 @@ import tf_keras as keras
 from absl import logging
 
 from pqrnn import models, ops
-from pqrnn.data import catalog, synthetic
+from pqrnn.data import catalog, synthetic, word_noise
 from pqrnn.data.example import Example, ReadReport
 from pqrnn.data.user_tsv import read_tsv
 from pqrnn.data.vocab import LabelVocabs
@@ -107,6 +107,7 @@ ADDED_FIELDS: dict[tuple[str, str], object] = {
     ("projection", "char_ngram_size"): 0,
     ("projection", "char_ngram_sqrt"): False,
     ("train", "ema_momentum"): 0.0,
+    ("projection", "unseen_word_probability"): 0.0,
 }
 
 
@@ -216,6 +217,13 @@ def make_dataset(
         max_seq_len=p.max_seq_len,
         extra_columns=extra_columns,
     )
+    unseen = p.get("unseen_word_probability", 0.0)
+    word_noise.check_probability(unseen)
+    if uses_tokens(config) and unseen > 0:
+        raise ValueError(
+            "projection.unseen_word_probability applies to projection models only; "
+            f"{config.model.name} reads a word vocabulary"
+        )
     if uses_tokens(config):
         dataset = pipeline.make_token_dataset(examples, vocabs, **common)
         if p.lowercase:
@@ -229,6 +237,13 @@ def make_dataset(
     projection_fn = functools.partial(
         ops.sequence_string_projection, **projection_kwargs(config, training=training)
     )
+    if training and unseen > 0:
+        project = projection_fn
+
+        def projection_fn_with_unseen_words(texts):
+            return project(word_noise.replace_words(texts, unseen, config.train.seed, epoch))
+
+        projection_fn = projection_fn_with_unseen_words
     return pipeline.make_dataset(examples, vocabs, projection_fn, **common)
 
 
