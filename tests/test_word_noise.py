@@ -26,10 +26,10 @@ def test_zero_probability_keeps_every_text():
 
 def test_every_token_keeps_its_place_length_and_utterance_script():
     for probability in (0.3, 1.0):
-        for original, noisy in zip(TEXTS, _replace(TEXTS, probability, seed=3)):
+        for original, noisy in zip(TEXTS, _replace(TEXTS, probability, seed=3), strict=True):
             old, new = original.split(" "), noisy.split(" ")
             assert len(new) == len(old), (original, noisy)
-            for a, b in zip(old, new):
+            for a, b in zip(old, new, strict=True):
                 assert len(b) == len(a)  # code points
                 assert not any(c.isspace() for c in b)
                 assert set(b) <= set(original.replace(" ", ""))
@@ -41,13 +41,17 @@ def test_probability_one_replaces_almost_every_token():
     old = [t for text in texts for t in text.split(" ")]
     new = [t for text in noisy for t in text.split(" ")]
     # A draw rebuilds the same 6-character token with probability ~ (1/C)^6.
-    assert sum(a != b for a, b in zip(old, new)) == len(old)
+    assert sum(a != b for a, b in zip(old, new, strict=True)) == len(old)
 
 
 def test_rate_follows_the_probability():
     texts = [" ".join(f"token{i}x{j}" for j in range(20)) for i in range(200)]
     noisy = _replace(texts, 0.1, seed=5)
-    changed = sum(a != b for x, y in zip(texts, noisy) for a, b in zip(x.split(" "), y.split(" ")))
+    changed = sum(
+        a != b
+        for x, y in zip(texts, noisy, strict=True)
+        for a, b in zip(x.split(" "), y.split(" "), strict=True)
+    )
     assert 0.08 < changed / 4000 < 0.12, changed
 
 
@@ -116,3 +120,20 @@ def test_word_models_refuse_unseen_words():
     examples = experiment.load_examples(config, "train")[0][:8]
     with pytest.raises(ValueError, match="projection models only"):
         experiment.make_dataset(config, examples, LabelVocabs.build(examples), training=True)
+
+
+def test_a_long_token_is_replaced_in_bounded_memory():
+    # Keys are short (a fingerprint of the utterance, not its text), so a
+    # 200,000-character token costs 200,000 small draws, not 200,000 copies
+    # of the utterance.
+    long = "ab" * 100_000
+    (noisy,) = _replace([long + " x"], 1.0)
+    token, x = noisy.split(" ")
+    assert len(token) == len(long) and set(token) <= {"a", "b", "x"} and token != long
+    assert x in {"a", "b", "x"}
+
+
+def test_invalid_utf8_keeps_token_counts():
+    texts = tf.constant([b"ok \xff\xfe bad", b"\xc3"])
+    out = word_noise.replace_words(texts, 1.0)
+    assert [len(t.split(b" ")) for t in out.numpy()] == [3, 1]

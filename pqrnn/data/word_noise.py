@@ -70,33 +70,39 @@ def replace_words(texts, probability: float, seed: int = 0, epoch: int = 0) -> t
     flat = tokens.flat_values
     row = tokens.value_rowids()
     position = tf.range(tf.size(flat, out_type=tf.int64)) - tf.gather(tokens.row_starts(), row)
-    salt = tf.strings.as_string(tf.constant(seed, tf.int64)) + ":"
-    salt += tf.strings.as_string(tf.constant(epoch, tf.int64))
-    # One key per token: the salt, the utterance and the position (the text
-    # keeps two copies of an utterance in one batch apart only when their
-    # positions differ; identical copies draw identically, which is harmless).
+    # One short key per token: the seed, the epoch, a fingerprint of the
+    # utterance and the position. (Identical utterances draw identically.)
+    utterance = tf.strings.as_string(tf.strings.to_hash_bucket_fast(texts, 1 << 62))
     keys = tf.strings.join(
-        [salt, tf.gather(texts, row), tf.strings.as_string(position)], separator="\x1f"
+        [
+            tf.strings.as_string(tf.constant(seed, tf.int64)),
+            tf.strings.as_string(tf.constant(epoch, tf.int64)),
+            tf.gather(utterance, row),
+            tf.strings.as_string(position),
+        ],
+        separator=":",
     )
     lengths = tf.strings.length(flat, unit="UTF8_CHAR")
-    replace = tf.logical_and(_uniform(keys + "\x1fp") < probability, lengths > 0)
+    chosen = tf.where(tf.logical_and(_uniform(keys + ":p") < probability, lengths > 0))
+    index = chosen[:, 0]  # the replaced tokens, [R]
 
     # The utterance's characters, spaces left out: [B, c_i] code points.
     chars = tf.strings.unicode_decode(
         tf.strings.regex_replace(texts, " ", ""), "UTF-8", errors="replace"
     )
-    num_chars = tf.gather(chars.row_lengths(), row)  # > 0 wherever lengths > 0
-    starts = tf.gather(chars.row_starts(), row)
-    # One draw per code point of each token: [N, len_j].
-    k = tf.ragged.range(tf.cast(lengths, tf.int64))
+    token_row = tf.gather(row, index)
+    # One draw per code point of each replaced token: [R, len_j].
+    k = tf.ragged.range(tf.cast(tf.gather(lengths, index), tf.int64))
+    of = k.value_rowids()
     char_keys = tf.strings.join(
-        [tf.gather(keys, k.value_rowids()), tf.strings.as_string(k.flat_values)],
-        separator="\x1fc",
+        [tf.gather(tf.gather(keys, index), of), tf.strings.as_string(k.flat_values)],
+        separator=":c",
     )
-    token_of_char = k.value_rowids()
-    span = tf.maximum(tf.gather(num_chars, token_of_char), 1)
+    span = tf.maximum(tf.gather(tf.gather(chars.row_lengths(), token_row), of), 1)
     pick = tf.cast(_uniform(char_keys) * tf.cast(span, tf.float64), tf.int64)
-    pick = tf.minimum(pick, span - 1) + tf.gather(starts, token_of_char)
-    drawn = k.with_flat_values(tf.gather(chars.flat_values, pick))
-    new_tokens = tf.where(replace, tf.strings.unicode_encode(drawn, "UTF-8"), flat)
+    pick = tf.minimum(pick, span - 1) + tf.gather(tf.gather(chars.row_starts(), token_row), of)
+    drawn = tf.strings.unicode_encode(
+        k.with_flat_values(tf.gather(chars.flat_values, pick)), "UTF-8"
+    )
+    new_tokens = tf.tensor_scatter_nd_update(flat, chosen, drawn)
     return tf.strings.reduce_join(tokens.with_flat_values(new_tokens), axis=1, separator=" ")
