@@ -90,17 +90,17 @@ def replace_words(texts, probability: float, seed: int = 0, epoch: int = 0) -> t
     chars = tf.strings.unicode_decode(
         tf.strings.regex_replace(texts, " ", ""), "UTF-8", errors="replace"
     )
-    token_row = tf.gather(row, index)
-    # One draw per code point of each replaced token: [R, len_j].
+    # One draw per code point of each replaced token: [R, len_j]; each draw's
+    # token (into `flat`) and utterance.
     k = tf.ragged.range(tf.cast(tf.gather(lengths, index), tf.int64))
-    of = k.value_rowids()
+    token = tf.gather(index, k.value_rowids())
+    utterance_row = tf.gather(row, token)
     char_keys = tf.strings.join(
-        [tf.gather(tf.gather(keys, index), of), tf.strings.as_string(k.flat_values)],
-        separator=":c",
+        [tf.gather(keys, token), tf.strings.as_string(k.flat_values)], separator=":c"
     )
-    span = tf.maximum(tf.gather(tf.gather(chars.row_lengths(), token_row), of), 1)
+    span = tf.maximum(tf.gather(chars.row_lengths(), utterance_row), 1)
     pick = tf.cast(_uniform(char_keys) * tf.cast(span, tf.float64), tf.int64)
-    pick = tf.minimum(pick, span - 1) + tf.gather(tf.gather(chars.row_starts(), token_row), of)
+    pick = tf.minimum(pick, span - 1) + tf.gather(chars.row_starts(), utterance_row)
     drawn = tf.strings.unicode_encode(
         k.with_flat_values(tf.gather(chars.flat_values, pick)), "UTF-8"
     )

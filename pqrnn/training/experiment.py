@@ -217,14 +217,14 @@ def make_dataset(
         max_seq_len=p.max_seq_len,
         extra_columns=extra_columns,
     )
-    unseen = p.get("unseen_word_probability", 0.0)
+    unseen = p.unseen_word_probability
     word_noise.check_probability(unseen)
-    if uses_tokens(config) and unseen > 0:
-        raise ValueError(
-            "projection.unseen_word_probability applies to projection models only; "
-            f"{config.model.name} reads a word vocabulary"
-        )
     if uses_tokens(config):
+        if unseen > 0:
+            raise ValueError(
+                "projection.unseen_word_probability applies to projection models only; "
+                f"{config.model.name} reads a word vocabulary"
+            )
         dataset = pipeline.make_token_dataset(examples, vocabs, **common)
         if p.lowercase:
 
