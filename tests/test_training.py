@@ -191,6 +191,7 @@ def test_saved_configs_from_before_an_added_field_read_as_off():
         "char_ngram_sqrt": False,
         "unseen_word_probability": 0.0,
     }
+    assert upgraded["train"] == {"seed": 0, "ema_momentum": 0.0, "language_sampling_exponent": 1.0}
     assert saved == {"projection": {"lowercase": True}, "train": {"seed": 0}}  # not mutated
     # A value that is there is kept.
     kept = experiment.upgrade_saved_config({"projection": {"char_ngram_size": 3}})

@@ -33,6 +33,10 @@
 # EMA=m replaces the student's weights by their moving average with
 # momentum m at the end (--config.train.ema_momentum; workdir suffix
 # _ema<m> after _seed<s>).
+# LANG_ALPHA=a repeats each language's training examples (and their
+# augmented copies) round((n_max / n_L)^(1 - a)) times per epoch
+# (--config.train.language_sampling_exponent; pqrnn/data/sampling.py;
+# workdir suffix _lang<a> after _ema<m>).
 # CAL=k exports int8 starting from calibration draw k instead of 0
 # (export/export.py --calibration_seed). Since 2026-12-07 the exporter
 # itself tries the next draws when one fails its dev check
@@ -88,6 +92,9 @@ if [ -n "${SEED:-}" ] && [ "$SEED" != 0 ]; then
 fi
 if [ -n "${EMA:-}" ]; then
   S=${S}_ema$EMA; student_extra="$student_extra --config.train.ema_momentum=$EMA"
+fi
+if [ -n "${LANG_ALPHA:-}" ]; then
+  S=${S}_lang$LANG_ALPHA; student_extra="$student_extra --config.train.language_sampling_exponent=$LANG_ALPHA"
 fi
 name=$(basename $S)
 if [ "$step" = teacher ] || [ "$step" = all ]; then

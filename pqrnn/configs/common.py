@@ -48,6 +48,11 @@ def base_config(model: str = "pqrnn") -> ml_collections.ConfigDict:
         the trained weights when the run ends; mid-run validation reads the
         trained weights, the final checkpoint and everything after it the
         average.
+      language_sampling_exponent: α in [0, 1]; each language's examples
+        are repeated round((n_max / n_L)^(1 - α)) times per epoch, so the
+        languages are seen about in proportion to n_L^α (1 = the natural
+        mix, off; 0.5 = the usual choice of multilingual models;
+        pqrnn.data.sampling).
     """
     config = ml_collections.ConfigDict()
     config.data = ml_collections.ConfigDict(
@@ -102,6 +107,7 @@ def base_config(model: str = "pqrnn") -> ml_collections.ConfigDict:
             keep_checkpoints=2,
             eval_every_epochs=0,
             ema_momentum=0.0,
+            language_sampling_exponent=1.0,
         )
     )
     return config

@@ -108,6 +108,7 @@ ADDED_FIELDS: dict[tuple[str, str], object] = {
     ("projection", "char_ngram_sqrt"): False,
     ("train", "ema_momentum"): 0.0,
     ("projection", "unseen_word_probability"): 0.0,
+    ("train", "language_sampling_exponent"): 1.0,
 }
 
 

@@ -33,7 +33,7 @@ import tf_keras as keras
 from absl import logging
 
 from pqrnn import io_utils, metrics, models
-from pqrnn.data import tokenizer
+from pqrnn.data import sampling, tokenizer
 from pqrnn.data.example import Example, ReadReport
 from pqrnn.data.vocab import LabelVocabs
 from pqrnn.training import experiment, predictor
@@ -226,6 +226,7 @@ def train(
     """
     if not 0.0 <= config.train.ema_momentum < 1.0:
         raise ValueError(f"train.ema_momentum must be in [0, 1), got {config.train.ema_momentum}")
+    sampling.check_exponent(config.train.language_sampling_exponent)
     dist = make_strategy(strategy)
     is_chief = _is_chief(dist)
     paths = experiment.workdir_paths(workdir)
@@ -264,6 +265,9 @@ def train(
                 )
 
     t = config.train
+    # After the vocabularies, which count each example once.
+    logging.info("%s", sampling.describe(train_examples, t.language_sampling_exponent))
+    train_examples = sampling.balance_languages(train_examples, t.language_sampling_exponent)
     steps_per_epoch = math.ceil(len(train_examples) / t.batch_size)
     total_steps = t.epochs * steps_per_epoch
     if max_steps:
