@@ -99,10 +99,12 @@ def test_training_counts_steps_from_the_balanced_epoch(tmp_path):
     examples = _two_languages()
     config = _two_language_config()
     natural = trainer.train(config, str(tmp_path / "natural"), train_examples=examples)
-    assert natural["train_examples"] == 60 and natural["steps"] == 4  # ceil(60 / 16)
+    assert natural["train_examples"] == natural["examples_per_epoch"] == 60
+    assert natural["steps"] == 4  # ceil(60 / 16)
     config.train.language_sampling_exponent = 0.0
     balanced = trainer.train(config, str(tmp_path / "balanced"), train_examples=examples)
-    assert balanced["train_examples"] == 96 and balanced["steps"] == 6  # 48 + 12 x 4
+    assert balanced["train_examples"] == 60 and balanced["examples_per_epoch"] == 96  # 48 + 12 x 4
+    assert balanced["steps"] == 6
 
 
 def test_trainer_refuses_a_bad_exponent_before_writing_anything(tmp_path):

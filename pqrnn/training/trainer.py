@@ -267,6 +267,7 @@ def train(
     t = config.train
     # After the vocabularies, which count each example once.
     logging.info("%s", sampling.describe(train_examples, t.language_sampling_exponent))
+    num_unique_examples = len(train_examples)
     train_examples = sampling.balance_languages(train_examples, t.language_sampling_exponent)
     steps_per_epoch = math.ceil(len(train_examples) / t.batch_size)
     total_steps = t.epochs * steps_per_epoch
@@ -428,7 +429,8 @@ def train(
         "parameters": num_params,
         "steps": step,
         "resumed_from_step": first_step,
-        "train_examples": len(train_examples),
+        "train_examples": num_unique_examples,
+        "examples_per_epoch": len(train_examples),  # more with language_sampling_exponent < 1
         "train_read_report": experiment._report_counts(train_report),
         "validation_read_report": experiment._report_counts(validation_report),
         "train_seconds_this_run": round(train_seconds, 1),
