@@ -1,10 +1,10 @@
 """Language-balanced training sets: the smaller languages' examples repeated.
 
-Multilingual data is rarely balanced: MultiATIS++ has 4,478 training
-utterances in seven languages, 1,440 in Hindi and 578 in Turkish, while
-its figure of merit is the plain average over languages. Trained on the
-natural mix, a model spends 1.5% of its updates on Turkish, which weighs
-1/9 of the score. Multilingual models (mBERT, XLM, XLM-R) sample language
+Multilingual data is rarely balanced: MultiATIS++ has about 4,480
+training utterances in each of seven languages, 1,490 in Hindi and 626 in
+Turkish, while its figure of merit is the plain average over languages.
+Trained on the natural mix, a model spends 1.9% of its updates on
+Turkish, which weighs 1/9 of the score. Multilingual models (mBERT, XLM, XLM-R) sample language
 L with probability q_L ∝ n_L^α instead of n_L (α = 1: the natural mix;
 α = 0: every language equally); α = 0.5 to 0.7 is the usual choice.
 
@@ -13,9 +13,10 @@ language L appears r_L = round((n_max / n_L)^(1 − α)) times per epoch
 (at least once), so q_L ∝ n_L · r_L ≈ n_max^(1−α) · n_L^α. Whole repeats
 keep what the trainer relies on: an epoch is a fixed list, shuffled with a
 seed of its own, so a resumed run sees the same batches, and every example
-is still seen every epoch. Repeated examples differ between their copies
-only by the training-time noises (distortion, unseen words), which are
-drawn per position in the stream.
+is still seen every epoch. The copies of an example differ only by the
+projection's distortion, drawn from a stream that advances with every
+token; the unseen-word noise (pqrnn.data.word_noise) is keyed by the
+utterance and the epoch, so the copies of one epoch share it.
 
 α = 1 returns the list unchanged; the epoch grows with the repeats (the
 trainer counts steps from the balanced list).
@@ -42,7 +43,7 @@ def check_exponent(exponent: float) -> None:
 def language_repeats(counts: Mapping[str, int], exponent: float) -> dict[str, int]:
     """How many times each language's examples appear per epoch.
 
-    >>> language_repeats({"en": 4478, "hi": 1440, "tr": 578}, 0.5)
+    >>> language_repeats({"en": 4488, "hi": 1490, "tr": 626}, 0.5)
     {'en': 1, 'hi': 2, 'tr': 3}
     >>> language_repeats({"en": 4478, "tr": 578}, 1.0)
     {'en': 1, 'tr': 1}
